@@ -1,0 +1,236 @@
+"""``Solver``: the training loop, its histories, best-model tracking and early stopping."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from barenet.losses import CrossEntropyFromLogits, Loss
+from barenet.optim import Adam
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite during training."""
+
+
+class Solver:
+    """Trains a model on batches ``{'image': (B, ...), 'label': (B,)}``.
+
+    Parameters
+    ----------
+    model : Network
+        Has ``params``, ``grads``, ``forward``, ``backward`` and optionally ``reg_loss``,
+        ``train`` and ``eval``.
+    train_dataloader, val_dataloader : iterable of dict
+        Re-iterable: each pass over them is one epoch.
+    loss_func : Loss, optional
+        Defaults to :class:`CrossEntropyFromLogits`.
+    learning_rate : float
+        Initial step size.
+    optimizer : class
+        An optimizer class built as ``optimizer(model, loss_func, learning_rate, **optim_config)``.
+    verbose : bool
+        Print one line per ``print_every`` epochs.
+    print_every : int
+        Epoch interval of the printed lines.
+    lr_decay : float
+        The learning rate is multiplied by this after every epoch.
+    optim_config : dict, optional
+        Hyperparameters for the optimizer (``momentum``, ``beta1``, ``beta2``, ``epsilon``).
+    progress : bool
+        Show a tqdm progress bar over each epoch's batches.
+    on_epoch_end : callable, optional
+        Called as ``on_epoch_end(solver)`` after each epoch's histories are updated.
+
+    Attributes
+    ----------
+    train_loss_history, val_loss_history, train_acc_history, val_acc_history : list of float
+        One entry per finished epoch. The training values are averages over the
+        epoch's batches, measured while the weights were changing.
+    best_params : dict
+        Copy of the parameters with the lowest validation loss so far.
+    """
+
+    def __init__(
+        self,
+        model,
+        train_dataloader: Iterable[dict],
+        val_dataloader: Iterable[dict],
+        loss_func: Loss | None = None,
+        learning_rate: float = 1e-3,
+        optimizer: type = Adam,
+        verbose: bool = True,
+        print_every: int = 1,
+        lr_decay: float = 1.0,
+        optim_config: dict | None = None,
+        progress: bool = False,
+        on_epoch_end: Callable[[Solver], None] | None = None,
+    ):
+        if int(print_every) < 1:
+            raise ValueError(f"print_every must be >= 1, got {print_every!r}")
+        if not lr_decay > 0:
+            raise ValueError(f"lr_decay must be > 0, got {lr_decay!r}")
+        self.model = model
+        self.train_dataloader = train_dataloader
+        self.val_dataloader = val_dataloader
+        self.loss_func = loss_func if loss_func is not None else CrossEntropyFromLogits()
+        self.opt = optimizer(model, self.loss_func, learning_rate, **(optim_config or {}))
+        self.verbose = verbose
+        self.print_every = int(print_every)
+        self.lr_decay = float(lr_decay)
+        self.progress = progress
+        self.on_epoch_end = on_epoch_end
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the histories and the best parameters (not the model's weights)."""
+        self.epoch = 0
+        self.best_val_loss = math.inf
+        self.best_epoch = 0
+        self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+        self.train_loss_history: list[float] = []
+        self.val_loss_history: list[float] = []
+        self.train_acc_history: list[float] = []
+        self.val_acc_history: list[float] = []
+        self.stop_reason = ""
+
+    def _set_mode(self, training: bool) -> None:
+        if hasattr(self.model, "train"):
+            self.model.train(training)
+
+    def _loss(self, logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, dout = self.loss_func(logits, labels)
+        reg_loss = getattr(self.model, "reg_loss", None)
+        return float(loss) + (reg_loss() if reg_loss else 0.0), dout
+
+    def _check_finite(self, loss: float, batch_index: int) -> None:
+        if not math.isfinite(loss):
+            raise TrainingDivergedError(
+                f"loss became {loss} in epoch {self.epoch + 1}, batch {batch_index + 1}: "
+                f"training diverged. Try a smaller learning rate (now {self.opt.lr:g})."
+            )
+
+    def _batches(self, loader: Iterable[dict], desc: str):
+        if not self.progress:
+            return loader
+        from tqdm.auto import tqdm
+
+        total = len(loader) if hasattr(loader, "__len__") else None
+        return tqdm(loader, desc=desc, total=total, leave=False, unit="batch")
+
+    def _train_epoch(self) -> tuple[float, float]:
+        """One pass of updates over the training data; returns (mean loss, accuracy)."""
+        self._set_mode(True)
+        total_loss, correct, seen = 0.0, 0, 0
+        bar = self._batches(self.train_dataloader, f"epoch {self.epoch + 1}")
+        for i, batch in enumerate(bar):
+            images, labels = batch["image"], np.asarray(batch["label"])
+            logits = self.model.forward(images)
+            loss, dout = self._loss(logits, labels)
+            self._check_finite(loss, i)
+            self.model.backward(dout)
+            self.opt.step()
+            n = len(labels)
+            total_loss += loss * n
+            correct += int(np.count_nonzero(logits.argmax(axis=1) == labels))
+            seen += n
+            if bar is not self.train_dataloader and i % 10 == 0:
+                bar.set_postfix(loss=f"{total_loss / seen:.4f}")
+        if seen == 0:
+            raise ValueError("train_dataloader yielded no batches")
+        return total_loss / seen, correct / seen
+
+    def evaluate(self, loader: Iterable[dict]) -> tuple[float, float]:
+        """Mean loss (with the regulariser) and accuracy over ``loader``, in eval mode."""
+        self._set_mode(False)
+        total_loss, correct, seen = 0.0, 0, 0
+        for batch in loader:
+            images, labels = batch["image"], np.asarray(batch["label"])
+            logits = self.model.forward(images)
+            loss = float(self.loss_func.forward(logits, labels))
+            n = len(labels)
+            total_loss += loss * n
+            correct += int(np.count_nonzero(logits.argmax(axis=1) == labels))
+            seen += n
+        self._set_mode(True)
+        if seen == 0:
+            return math.nan, math.nan
+        reg_loss = getattr(self.model, "reg_loss", None)
+        return total_loss / seen + (reg_loss() if reg_loss else 0.0), correct / seen
+
+    def _record(self, train_loss, train_acc, val_loss, val_acc) -> None:
+        self.train_loss_history.append(train_loss)
+        self.train_acc_history.append(train_acc)
+        self.val_loss_history.append(val_loss)
+        self.val_acc_history.append(val_acc)
+        if val_loss < self.best_val_loss or math.isnan(self.best_val_loss):
+            self.best_val_loss, self.best_epoch = val_loss, self.epoch
+            # Copy: the optimizer may update the arrays in place later on.
+            self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+
+    def _print_epoch(self, epochs: int) -> None:
+        if self.verbose and (self.epoch % self.print_every == 0 or self.epoch == epochs):
+            print(
+                f"(Epoch {self.epoch} / {epochs}) "
+                f"train loss: {self.train_loss_history[-1]:.6f}; "
+                f"val loss: {self.val_loss_history[-1]:.6f}; "
+                f"train acc: {self.train_acc_history[-1]:.4f}; "
+                f"val acc: {self.val_acc_history[-1]:.4f}"
+            )
+
+    def train(self, epochs: int = 100, patience: int | None = None) -> Solver:
+        """Train for up to ``epochs`` more epochs, then restore the best parameters.
+
+        Parameters
+        ----------
+        epochs : int
+            Number of epochs to run; every one of them updates the weights.
+        patience : int, optional
+            Stop after this many epochs in a row without a lower validation loss.
+
+        Raises
+        ------
+        TrainingDivergedError
+            When a training loss is NaN or infinite; the histories of finished epochs
+            and the best parameters are kept and restored before raising.
+
+        Notes
+        -----
+        Ctrl-C (KeyboardInterrupt) ends training cleanly after restoring the best
+        parameters; the histories keep every finished epoch.
+        """
+        if int(epochs) < 0:
+            raise ValueError(f"epochs must be >= 0, got {epochs!r}")
+        if patience is not None and int(patience) < 1:
+            raise ValueError(f"patience must be >= 1 or None, got {patience!r}")
+        last_epoch = self.epoch + int(epochs)
+        start = time.perf_counter()
+        try:
+            while self.epoch < last_epoch:
+                train_loss, train_acc = self._train_epoch()
+                val_loss, val_acc = self.evaluate(self.val_dataloader)
+                self.epoch += 1
+                self._record(train_loss, train_acc, val_loss, val_acc)
+                self._print_epoch(last_epoch)
+                self.opt.lr *= self.lr_decay
+                if self.on_epoch_end is not None:
+                    self.on_epoch_end(self)
+                if patience is not None and self.epoch - self.best_epoch >= patience:
+                    self.stop_reason = (
+                        f"Stopping early at epoch {self.epoch}: no lower validation loss "
+                        f"for {patience} epochs (best {self.best_val_loss:.6f} at epoch "
+                        f"{self.best_epoch})."
+                    )
+                    break
+        except KeyboardInterrupt:
+            self.stop_reason = f"Interrupted during epoch {self.epoch + 1}; keeping {self.epoch} finished epochs."
+        finally:
+            self.train_time = time.perf_counter() - start
+            self.model.params.update({k: v.copy() for k, v in self.best_params.items()})
+            self._set_mode(True)
+        if self.stop_reason and self.verbose:
+            print(self.stop_reason)
+        return self
