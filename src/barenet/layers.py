@@ -192,7 +192,9 @@ class LeakyRelu:
 def _check_affine_shapes(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> None:
     """Raise ``ValueError`` naming the argument whose shape does not fit."""
     if np.ndim(x) < 1:
-        raise ValueError(f"affine_forward: x must have a batch axis, shape (N, d1, ...); got {np.shape(x)}")
+        raise ValueError(
+            f"affine_forward: x must have a batch axis, shape (N, d1, ...); got {np.shape(x)}"
+        )
     if np.ndim(w) != 2:
         raise ValueError(f"affine_forward: w must be 2-D, shape (D, M); got shape {np.shape(w)}")
     d = int(np.prod(np.shape(x)[1:], dtype=np.int64))

@@ -32,7 +32,9 @@ class Loss:
     def backward(self, y_out: np.ndarray, y_truth: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def __call__(self, y_out: np.ndarray, y_truth: np.ndarray) -> tuple[np.ndarray | float, np.ndarray]:
+    def __call__(
+        self, y_out: np.ndarray, y_truth: np.ndarray
+    ) -> tuple[np.ndarray | float, np.ndarray]:
         """Return ``(loss, gradient wrt y_out)``."""
         return self.forward(y_out, y_truth), self.backward(y_out, y_truth)
 
@@ -170,7 +172,9 @@ class CrossEntropyFromLogits(Loss):
         """Gradient wrt ``logits``, shape (N, C), dtype of ``logits``."""
         return self._grad(logits, labels, log_softmax(logits))
 
-    def __call__(self, logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray | float, np.ndarray]:
+    def __call__(
+        self, logits: np.ndarray, labels: np.ndarray
+    ) -> tuple[np.ndarray | float, np.ndarray]:
         """``(loss, gradient)`` from one log-softmax instead of two."""
         log_probs = log_softmax(logits)
         return self._loss(logits, labels, log_probs), self._grad(logits, labels, log_probs)

@@ -123,7 +123,9 @@ class Network:
         finally:
             self.train(was_training)
 
-    def get_dataset_prediction(self, loader: Iterable[dict]) -> tuple[np.ndarray, np.ndarray, float]:
+    def get_dataset_prediction(
+        self, loader: Iterable[dict]
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         """Labels, predictions and accuracy over every batch of ``loader``.
 
         Parameters
@@ -222,7 +224,7 @@ class ClassificationNet(Network):
 
     def _init_params(self) -> None:
         sizes = [self.input_size, *self.hidden_sizes, self.num_classes]
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
             w = self.rng.standard_normal((fan_in, fan_out)) * self._init_std(fan_in)
             self.params[f"W{i}"] = w.astype(self.dtype)
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)

@@ -226,7 +226,9 @@ class Solver:
                     )
                     break
         except KeyboardInterrupt:
-            self.stop_reason = f"Interrupted during epoch {self.epoch + 1}; keeping {self.epoch} finished epochs."
+            self.stop_reason = (
+                f"Interrupted during epoch {self.epoch + 1}; keeping {self.epoch} finished epochs."
+            )
         finally:
             self.train_time = time.perf_counter() - start
             self.model.params.update({k: v.copy() for k, v in self.best_params.items()})
