@@ -166,25 +166,26 @@ class CrossEntropyFromLogits(Loss):
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray | float:
         """Cross-entropy of ``logits`` (N, C) and integer ``labels`` (N,)."""
+        _check_logits_and_labels(logits, labels)
         return self._loss(logits, labels, log_softmax(logits))
 
     def backward(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """Gradient wrt ``logits``, shape (N, C), dtype of ``logits``."""
+        _check_logits_and_labels(logits, labels)
         return self._grad(logits, labels, log_softmax(logits))
 
     def __call__(
         self, logits: np.ndarray, labels: np.ndarray
     ) -> tuple[np.ndarray | float, np.ndarray]:
         """``(loss, gradient)`` from one log-softmax instead of two."""
+        _check_logits_and_labels(logits, labels)
         log_probs = log_softmax(logits)
         return self._loss(logits, labels, log_probs), self._grad(logits, labels, log_probs)
 
     def _loss(self, logits, labels, log_probs):
-        _check_logits_and_labels(logits, labels)
         return self._reduce(-log_probs[np.arange(len(labels)), labels])
 
     def _grad(self, logits, labels, log_probs):
-        _check_logits_and_labels(logits, labels)
         grad = np.exp(log_probs)
         grad[np.arange(len(labels)), labels] -= 1
         if self.reduction == "mean":
