@@ -1,0 +1,126 @@
+"""The ``barenet check`` and ``barenet grade`` subcommands.
+
+Each function builds its own parser and returns the exit status, so that the
+``barenet`` command can mount them as subcommands. Also runnable directly::
+
+    python -m barenet.grading.cli_commands check my_layers.py
+    python -m barenet.grading.cli_commands grade submissions/ --csv grades.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from barenet.grading.check import check_file
+from barenet.grading.grader import (
+    DEFAULT_TIMEOUT_S,
+    grade_folder,
+    grade_submission,
+    write_csv,
+    write_json_report,
+)
+from barenet.grading.suite import EXERCISE_NAMES
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="barenet check",
+        description=(
+            "Run the exercise tests on a Python file of yours that defines some of "
+            f"{', '.join(EXERCISE_NAMES)}. Exit status 0 only at a score of 100."
+        ),
+    )
+    parser.add_argument("file", help="the Python file to check, e.g. my_layers.py")
+    return parser
+
+
+def check_main(argv: list[str]) -> int:
+    """``barenet check FILE.py``: print one line per test and the score.
+
+    Returns 0 at a score of 100, 1 otherwise (also when the file cannot be
+    imported), 2 when the file does not exist.
+    """
+    args = check_parser().parse_args(argv)
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"barenet check: {path} is not a file", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = check_file(path, verbose=True)
+    except (Exception, SystemExit) as exc:
+        print(f"barenet check: could not import {path}:", file=sys.stderr)
+        print("".join(traceback.format_exception_only(type(exc), exc)).rstrip(), file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK if result.score == 100 else EXIT_FAILED
+
+
+def grade_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="barenet grade",
+        description=(
+            "Grade a submission zip (or an unpacked submission folder holding models/), "
+            "or every zip in a folder, in a sandboxed child process."
+        ),
+    )
+    parser.add_argument("submission", help="SUBMISSION.zip, a submission folder, or a folder of zips")
+    parser.add_argument("--json", metavar="REPORT", help="write the result as JSON to REPORT")
+    parser.add_argument(
+        "--csv", metavar="FILE", help="write one CSV line per submission (default for a folder: grades.csv)"
+    )
+    parser.add_argument(
+        "--timeout", metavar="S", type=float, default=DEFAULT_TIMEOUT_S,
+        help=f"wall-clock seconds per submission (default {DEFAULT_TIMEOUT_S:g})",
+    )
+    return parser
+
+
+def grade_main(argv: list[str]) -> int:
+    """``barenet grade``: print each submission's lines and score; write JSON/CSV.
+
+    Returns 0 when every submission was graded (whatever its score), 2 when the
+    input does not exist or holds no submission.
+    """
+    args = grade_parser().parse_args(argv)
+    target = Path(args.submission)
+    if not target.exists():
+        print(f"barenet grade: {target} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    single = target.is_file() or (target / "models").is_dir()
+    if single:
+        reports = [grade_submission(target, timeout=args.timeout)]
+    else:
+        reports = grade_folder(target, timeout=args.timeout)
+        if not reports:
+            print(f"barenet grade: no .zip submissions in {target}", file=sys.stderr)
+            return EXIT_USAGE
+    for report in reports:
+        print("\n".join(report.lines()))
+    if args.json:
+        write_json_report(reports[0] if single else reports, args.json)
+        print(f"JSON report written to {args.json}")
+    csv_path = args.csv or (None if single else "grades.csv")
+    if csv_path:
+        write_csv(reports, csv_path)
+        print(f"CSV written to {csv_path} ({len(reports)} line{'s' * (len(reports) != 1)})")
+    return EXIT_OK
+
+
+COMMANDS = {"check": check_main, "grade": grade_main}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch ``check`` / ``grade`` (for ``python -m barenet.grading.cli_commands``)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
+        print("usage: python -m barenet.grading.cli_commands {check,grade} ...", file=sys.stderr)
+        return EXIT_USAGE
+    return COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

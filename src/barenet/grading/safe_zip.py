@@ -1,0 +1,147 @@
+"""Unpacking an untrusted zip without letting it escape or fill the disk.
+
+Every entry is checked before anything is written (no absolute paths, no ``..``,
+no symbolic links or other special files, at most ``max_files`` entries and
+``max_total_bytes`` declared bytes), and the bytes actually decompressed are
+counted while extracting, so a header that lies about sizes is caught too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+MAX_TOTAL_BYTES = 50 * 1024 * 1024
+MAX_FILES = 1000
+CHUNK = 1024 * 1024
+
+
+class UnsafeArchiveError(ValueError):
+    """The archive is malformed, too large, or has an entry that would land outside."""
+
+
+def checked_member_path(info: zipfile.ZipInfo) -> PurePosixPath:
+    """The entry's relative path, or ``UnsafeArchiveError`` when it is not a plain file or folder."""
+    name = info.filename
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise UnsafeArchiveError(f"entry {name!r} is a symbolic link")
+    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UnsafeArchiveError(f"entry {name!r} is not a regular file or folder")
+    unix_name = name.replace("\\", "/")
+    if unix_name.startswith("/") or (len(unix_name) > 1 and unix_name[1] == ":"):
+        raise UnsafeArchiveError(f"entry {name!r} has an absolute path")
+    parts = PurePosixPath(unix_name).parts
+    if ".." in parts:
+        raise UnsafeArchiveError(f"entry {name!r} leaves the target folder ('..')")
+    if "\x00" in unix_name or not parts:
+        raise UnsafeArchiveError(f"entry {name!r} has an invalid name")
+    return PurePosixPath(*parts)
+
+
+def check_header(
+    archive: zipfile.ZipFile, max_total_bytes: int = MAX_TOTAL_BYTES, max_files: int = MAX_FILES
+) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
+    """Validate every entry and the declared totals; return the entries with their paths."""
+    infos = archive.infolist()
+    if len(infos) > max_files:
+        raise UnsafeArchiveError(f"{len(infos)} entries, more than the limit of {max_files}")
+    declared = sum(info.file_size for info in infos)
+    if declared > max_total_bytes:
+        raise UnsafeArchiveError(
+            f"{declared} bytes uncompressed, more than the limit of {max_total_bytes}"
+        )
+    return [(info, checked_member_path(info)) for info in infos]
+
+
+def copy_limited(source, target, budget: int) -> int:
+    """Copy a stream chunk by chunk; return the bytes copied, never more than ``budget``.
+
+    Raises
+    ------
+    UnsafeArchiveError
+        As soon as the stream yields more than ``budget`` bytes.
+    """
+    copied = 0
+    while chunk := source.read(CHUNK):
+        copied += len(chunk)
+        if copied > budget:
+            raise UnsafeArchiveError("the archive decompresses to more bytes than its limit")
+        target.write(chunk)
+    return copied
+
+
+def safe_extract(
+    zip_path: str | os.PathLike,
+    destination: str | os.PathLike,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_files: int = MAX_FILES,
+) -> list[Path]:
+    """Extract ``zip_path`` into ``destination`` (created), within the limits.
+
+    Parameters
+    ----------
+    zip_path : path of the zip
+    destination : folder to extract into; nothing is written outside it
+    max_total_bytes : int
+        Limit on the uncompressed size, declared and actual.
+    max_files : int
+        Limit on the number of entries.
+
+    Returns
+    -------
+    list of Path
+        The extracted files.
+
+    Raises
+    ------
+    UnsafeArchiveError
+        On any violation; files extracted so far are removed.
+    """
+    root = Path(destination).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            entries = check_header(archive, max_total_bytes, max_files)
+            return _extract_entries(archive, entries, root, max_total_bytes)
+    except zipfile.BadZipFile as exc:
+        _empty_folder(root)
+        raise UnsafeArchiveError(f"not a valid zip file: {exc}") from None
+    except (UnsafeArchiveError, OSError):
+        _empty_folder(root)
+        raise
+
+
+def _extract_entries(
+    archive: zipfile.ZipFile,
+    entries: list[tuple[zipfile.ZipInfo, PurePosixPath]],
+    root: Path,
+    budget: int,
+) -> list[Path]:
+    written = []
+    for info, relative in entries:
+        target = root.joinpath(*relative.parts)
+        if not target.resolve().is_relative_to(root):  # belt and braces after the name check
+            raise UnsafeArchiveError(f"entry {info.filename!r} leaves the target folder")
+        if info.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            raise UnsafeArchiveError(f"entry {info.filename!r} appears twice")
+        with archive.open(info) as source, open(target, "xb") as sink:
+            budget -= copy_limited(source, sink, budget)
+        written.append(target)
+    return written
+
+
+def _empty_folder(root: Path) -> None:
+    """Remove what was extracted into ``root`` before the failure."""
+    for child in root.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)

@@ -1,0 +1,210 @@
+"""Packaging a learner's work: ``save_pickle`` and ``submit_exercise``.
+
+``save_pickle`` stores the learner's own functions and classes *by value*
+(cloudpickle), so that a grader who does not have the learner's source files can
+still run them; barenet's, the standard library's and installed packages'
+objects are stored by reference. Use the exercise's names as keys::
+
+    save_pickle({"Sigmoid": Sigmoid, "Relu": Relu,
+                 "affine_forward": affine_forward, "affine_backward": affine_backward,
+                 "SGDMomentum": SGDMomentum}, "exercise_code.p")
+    submit_exercise("exercise_code")
+
+(``"sgd_momentum"`` may replace ``"SGDMomentum"``.)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+
+import cloudpickle
+
+SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git"}
+
+
+def _installed_roots() -> list[Path]:
+    """Folders of the standard library and of installed packages."""
+    names = ("stdlib", "platstdlib", "purelib", "platlib")
+    return [Path(p).resolve() for p in {sysconfig.get_paths()[n] for n in names}]
+
+
+def is_learner_module(module: ModuleType) -> bool:
+    """True for a module the learner wrote: not barenet, not stdlib, not an installed package.
+
+    ``__main__`` (a notebook or script) is excluded too: cloudpickle already stores
+    its objects by value.
+    """
+    name = module.__name__
+    if name == "__main__" or name == "barenet" or name.startswith("barenet."):
+        return False
+    file = getattr(module, "__file__", None)
+    if not file:  # built-in or namespace module
+        return False
+    path = Path(file).resolve()
+    return not any(path.is_relative_to(root) for root in _installed_roots())
+
+
+def _module_of(value: object) -> ModuleType | None:
+    """The module that defines ``value`` (its class's module for a plain instance)."""
+    name = getattr(value, "__module__", None)
+    if not isinstance(name, str) or not (callable(value) or isinstance(value, type)):
+        name = getattr(type(value), "__module__", None)
+    return sys.modules.get(name) if isinstance(name, str) else None
+
+
+def learner_modules(values: Iterable[object]) -> list[ModuleType]:
+    """The learner's top-level modules/packages that define any of ``values``.
+
+    The top-level package is registered, so that helpers in sibling submodules
+    travel by value too.
+    """
+    found: dict[str, ModuleType] = {}
+    for value in values:
+        module = _module_of(value)
+        if module is None or not is_learner_module(module):
+            continue
+        top = sys.modules.get(module.__name__.split(".")[0], module)
+        chosen = top if is_learner_module(top) else module
+        found[chosen.__name__] = chosen
+    return list(found.values())
+
+
+@contextmanager
+def pickled_by_value(modules: Sequence[ModuleType]) -> Iterator[None]:
+    """Register ``modules`` with cloudpickle for by-value pickling, for the duration only."""
+    registered = []
+    try:
+        for module in modules:
+            if module.__name__ not in cloudpickle.list_registry_pickle_by_value():
+                cloudpickle.register_pickle_by_value(module)
+                registered.append(module)
+        yield
+    finally:
+        for module in registered:
+            cloudpickle.unregister_pickle_by_value(module)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    A crash half-way never leaves a truncated file under the final name.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_pickle(data_dict: dict, file_name: str, directory: str | os.PathLike = "models") -> Path:
+    """Pickle ``data_dict`` to ``<directory>/<file_name>`` (``models/`` under the cwd).
+
+    Parameters
+    ----------
+    data_dict : dict
+        What to save, e.g. ``{"Sigmoid": Sigmoid, "affine_forward": affine_forward}``.
+        Functions and classes from the learner's own modules or notebook are stored
+        by value; barenet's and installed packages' by reference.
+    file_name : str
+        e.g. ``"exercise_code.p"``.
+    directory : str or PathLike
+        Folder to write into, created if needed; relative to the current directory.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    if not isinstance(data_dict, dict):
+        raise TypeError(f"save_pickle: data_dict must be a dict, got {type(data_dict).__name__}")
+    path = Path(directory) / file_name
+    with pickled_by_value(learner_modules(data_dict.values())):
+        data = cloudpickle.dumps(data_dict)
+    atomic_write_bytes(path, data)
+    return path
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Every regular file below ``folder``, skipping caches and checkpoints, sorted."""
+    files = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        files += [Path(root) / n for n in sorted(names) if (Path(root) / n).is_file()]
+    return files
+
+
+def submit_exercise(
+    name: str,
+    data_path: str | os.PathLike = ".",
+    relevant_folders: Sequence[str] = ("models",),
+) -> Path:
+    """Zip the relevant folders and the notebooks beside them into ``<name>.zip``.
+
+    Parameters
+    ----------
+    name : str
+        The zip's name without ``.zip``; may contain a folder (created if needed).
+    data_path : str or PathLike
+        The folder holding ``relevant_folders`` and the notebooks (``*.ipynb``).
+    relevant_folders : sequence of str
+        Folders to include, relative to ``data_path``; each must exist and hold files.
+
+    Returns
+    -------
+    Path
+        The zip file.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a relevant folder is missing or empty; no zip is written then.
+    """
+    base = Path(data_path)
+    entries: list[tuple[Path, str]] = []
+    for folder_name in relevant_folders:
+        folder = base / folder_name
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"submit_exercise: {folder} does not exist; save your work first, e.g. "
+                "save_pickle({...}, 'exercise_code.p') writes models/exercise_code.p"
+            )
+        files = _files_under(folder)
+        if not files:
+            raise FileNotFoundError(
+                f"submit_exercise: {folder} is empty; nothing to submit. Save your work "
+                "with save_pickle(...) first."
+            )
+        print(f"Adding folder {folder_name}/ ({len(files)} file{'s' * (len(files) != 1)})")
+        entries += [(f, f.relative_to(base).as_posix()) for f in files]
+    for notebook in sorted(base.glob("*.ipynb")):
+        print(f"Adding notebook {notebook.name}")
+        entries.append((notebook, notebook.name))
+
+    zip_path = Path(f"{name}.zip")
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{zip_path.name}.", suffix=".tmp", dir=zip_path.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for file, arcname in entries:
+                archive.write(file, arcname)
+        os.replace(tmp, zip_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    print(f"Zipped submission written to {zip_path.resolve()}")
+    return zip_path
