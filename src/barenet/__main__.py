@@ -1,0 +1,7 @@
+"""``python -m barenet`` is the ``barenet`` command."""
+
+import sys
+
+from barenet.cli import main
+
+sys.exit(main())

@@ -1,0 +1,193 @@
+"""Data for the ``barenet`` command: which dataset, which split, which transforms.
+
+A run is described by a plain dict of settings (saved as ``config.json``); this module
+turns its data settings into loaders. Normalisation statistics come from the training
+split only and are stored in the run, so that ``evaluate`` preprocesses exactly alike.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from barenet.data import (
+    CIFAR10,
+    ArrayDataset,
+    ComposeTransform,
+    DataLoader,
+    DigitsDataset,
+    FlattenTransform,
+    ImageFolderDataset,
+    NormalizeTransform,
+    RandomHorizontalFlip,
+    RescaleTransform,
+    compute_image_mean_and_std,
+)
+
+# Recipes: settings that differ by dataset; everything else has one default.
+RECIPES = {
+    "digits": {
+        "hidden_size": [128],
+        "epochs": 30,
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+        "lr_decay": 0.95,
+        "dropout": 0.0,
+        "flip": False,
+        "patience": 10,
+    },
+    "cifar10": {
+        "hidden_size": [1024, 512],
+        "epochs": 25,
+        "batch_size": 256,
+        "learning_rate": 1e-3,
+        "lr_decay": 0.9,
+        "dropout": 0.2,
+        "flip": True,
+        "patience": 5,
+    },
+}
+
+
+@dataclass
+class DataBundle:
+    """Loaders and facts about the data of one run.
+
+    Attributes
+    ----------
+    train, val, test : DataLoader
+        Batches ``{'image': (B, D) float, 'label': (B,) int}``; only ``train`` shuffles
+        and augments.
+    classes : list of str
+    input_size : int
+        D, values per flattened image.
+    mean, std : list of float
+        Per-channel statistics of the training split, in the 0..1 scale.
+    """
+
+    train: DataLoader
+    val: DataLoader
+    test: DataLoader
+    classes: list
+    input_size: int
+    mean: list
+    std: list
+
+
+def find_split_folders(path: str | os.PathLike) -> tuple[str, str] | None:
+    """``(train_root, test_root)`` when ``path`` (a folder or a ``.zip``) holds ``train/``
+    and ``test/`` folders, at its top or one level down; else None."""
+    path = Path(path)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            folders = {
+                name.rsplit("/", 2)[0] + "/" for name in archive.namelist() if name.count("/") >= 2
+            }
+        for prefix in sorted({f[: -len("train/")] for f in folders if f.endswith("train/")}):
+            if prefix.count("/") <= 1 and prefix + "test/" in folders:
+                return f"{path}/{prefix}train", f"{path}/{prefix}test"
+        return None
+    for base in [path, *sorted(p for p in path.iterdir() if p.is_dir())] if path.is_dir() else []:
+        if (base / "train").is_dir() and (base / "test").is_dir():
+            return str(base / "train"), str(base / "test")
+    return None
+
+
+def _split_off_validation(images, labels, fraction: float, seed: int):
+    """Seeded split of one labelled set into (train, val) arrays."""
+    order = np.random.default_rng(seed).permutation(len(labels))
+    n_val = int(round(len(labels) * fraction))
+    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    return (images[train], labels[train]), (images[val], labels[val])
+
+
+def load_arrays(config: dict) -> tuple[tuple, tuple, tuple, list]:
+    """Raw ``uint8`` images ``(N, H, W, C)`` and labels for train, val and test.
+
+    ``config`` keys used: ``dataset`` ('digits' | 'cifar10'), ``data`` (a path, which
+    wins over ``dataset``), ``val_fraction``, ``seed``, ``limit`` (training images).
+    """
+    seed, fraction = config["seed"], config["val_fraction"]
+    if config.get("data"):
+        path = config["data"]
+        if not Path(path).exists():
+            raise ValueError(
+                f"--data: {path} does not exist (expected an image folder or a .zip of one)"
+            )
+        roots = find_split_folders(path)
+        if roots is not None:
+            full = ImageFolderDataset(roots[0], split=None, mode="all")
+            test = ImageFolderDataset(roots[1], split=None, mode="all")
+            train, val = _split_off_validation(full.images, full.labels, fraction, seed)
+            classes = full.classes
+        else:
+            split = {"train": 1 - 2 * fraction, "val": fraction, "test": fraction}
+            parts = {m: ImageFolderDataset(path, mode=m, split=split, seed=seed) for m in split}
+            train, val, test = ((p.images, p.labels) for p in parts.values())
+            classes = parts["train"].classes
+            return _limit(train, config), val, test, classes
+        return _limit(train, config), val, (test.images, test.labels), classes
+    if config["dataset"] == "cifar10":
+        full, test = CIFAR10(train=True), CIFAR10(train=False)
+        train, val = _split_off_validation(full.images, full.labels, fraction, seed)
+        return _limit(train, config), val, (test.images, test.labels), full.classes
+    split = {"train": 1 - 2 * fraction, "val": fraction, "test": fraction}
+    parts = {m: DigitsDataset(mode=m, split=split, seed=seed) for m in split}
+    train, val, test = ((p.images, p.labels) for p in parts.values())
+    return _limit(train, config), val, test, parts["train"].classes
+
+
+def _limit(train: tuple, config: dict) -> tuple:
+    limit = config.get("limit")
+    return train if not limit else (train[0][:limit], train[1][:limit])
+
+
+def preprocessing(mean, std, flip_seed=None) -> ComposeTransform:
+    """uint8 images -> (optionally flipped) 0..1 -> per-channel standardised -> flat float32."""
+    steps = [RescaleTransform(), NormalizeTransform(mean, std), FlattenTransform()]
+    if flip_seed is not None:
+        steps.insert(0, RandomHorizontalFlip(seed=flip_seed, dtype=None))
+    return ComposeTransform(steps)
+
+
+def build_data(config: dict, stats: tuple | None = None) -> DataBundle:
+    """Loaders for a run; ``stats=(mean, std)`` reuses saved statistics (else computed
+    on the training split)."""
+    (x_train, y_train), (x_val, y_val), (x_test, y_test), classes = load_arrays(config)
+    if len(y_train) == 0 or len(y_val) == 0:
+        raise ValueError(
+            f"the data gives {len(y_train)} training and {len(y_val)} validation images; need some of each"
+        )
+    if stats is None:
+        mean, std = compute_image_mean_and_std(x_train)
+        mean, std = mean / 255.0, np.maximum(std / 255.0, 1e-3)
+    else:
+        mean, std = np.asarray(stats[0]), np.asarray(stats[1])
+    seed, batch = config["seed"], config["batch_size"]
+    flip_seed = np.random.default_rng([seed, 1]) if config.get("flip") else None
+    train = ArrayDataset(x_train, y_train, preprocessing(mean, std, flip_seed))
+    plain = preprocessing(mean, std)
+    return DataBundle(
+        train=DataLoader(
+            train, batch_size=batch, shuffle=True, seed=np.random.default_rng([seed, 2])
+        ),
+        val=DataLoader(ArrayDataset(x_val, y_val, plain), batch_size=1024),
+        test=DataLoader(ArrayDataset(x_test, y_test, plain), batch_size=1024),
+        classes=list(classes),
+        input_size=int(np.prod(x_train.shape[1:])),
+        mean=[float(m) for m in mean],
+        std=[float(s) for s in std],
+    )
+
+
+def cifar10_is_available() -> bool:
+    """Whether the CIFAR-10 archive is already downloaded (no network needed)."""
+    try:
+        CIFAR10(train=False, download=False, progress=False)
+    except (FileNotFoundError, OSError, ValueError):
+        return False
+    return True
