@@ -93,7 +93,7 @@ def serve(files: dict[str, bytes]) -> Iterator[str]:
     """Serve ``files`` (``{'/name': bytes}``) on 127.0.0.1; yields the base URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.files = files
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
