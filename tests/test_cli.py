@@ -1,0 +1,187 @@
+"""The barenet command end to end, in subprocesses, on real files."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import barenet as bn
+
+SHARED_ZIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-jpg.zip"
+
+
+def barenet(*args, cwd, env_extra=None):
+    env = {**os.environ, "BARENET_CACHE_DIR": str(Path(cwd) / "cache"), **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "barenet", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_train_then_evaluate_on_offline_default(tmp_path):
+    run = barenet("train", "--epochs", 3, "--out", "run", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "(Epoch 1 / 3) train loss: " in run.stdout
+    out = tmp_path / "run"
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["train_loss"]) == 3 and 0.8 < history["test_accuracy"] <= 1
+    assert history["wall_time_s"] > 0
+    with np.load(out / "model.npz", allow_pickle=False) as weights:
+        assert weights["W1"].shape == (64, 128)
+    with Image.open(out / "curves.png") as png:
+        assert png.size[0] >= 600 and png.size[1] >= 300
+    evaluated = barenet("evaluate", "run", cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", evaluated.stdout).group(1))
+    assert accuracy == pytest.approx(history["test_accuracy"], abs=1e-4)
+    assert len(re.findall(r"^\d\s+\d+\.\d+%", evaluated.stdout, re.M)) == 10  # one row per class
+
+
+def test_resume_gives_the_same_weights_as_one_run(tmp_path):
+    common = ["--epochs", 4, "--no-patience", "--dropout", 0.2, "--flip", "--seed", 3]
+    assert barenet("train", *common, "--out", "whole", cwd=tmp_path).returncode == 0
+    first = barenet("train", *common[:1], 2, *common[2:], "--out", "split", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    resumed = barenet("train", "--resume", "split", "--epochs", 4, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resuming" in resumed.stdout
+    with (
+        np.load(tmp_path / "whole" / "model.npz") as a,
+        np.load(tmp_path / "split" / "model.npz") as b,
+    ):
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key])
+    whole = json.loads((tmp_path / "whole" / "history.json").read_text())
+    split = json.loads((tmp_path / "split" / "history.json").read_text())
+    assert whole["train_loss"] == split["train_loss"] and len(split["train_loss"]) == 4
+
+
+@pytest.fixture(scope="module")
+def small_cifar_zip(tmp_path_factory):
+    """A real image-folder zip: 12 train and 4 test JPEGs per class from the shared copy."""
+    if not SHARED_ZIP.exists():
+        pytest.skip(f"{SHARED_ZIP} is not present")
+    path = tmp_path_factory.mktemp("zip") / "small.zip"
+    with zipfile.ZipFile(SHARED_ZIP) as src, zipfile.ZipFile(path, "w") as dst:
+        names = sorted(n for n in src.namelist() if n.endswith(".jpg"))
+        for split, count in (("train", 12), ("test", 4)):
+            for cls in sorted({n.split("/")[2] for n in names}):
+                members = [n for n in names if n.startswith(f"cifar10/{split}/{cls}/")][:count]
+                for name in members:
+                    dst.writestr(name, src.read(name))
+    return path
+
+
+def test_train_on_an_image_folder_zip(tmp_path, small_cifar_zip):
+    run = barenet(
+        "train",
+        "--data",
+        small_cifar_zip,
+        "--epochs",
+        2,
+        "--hidden-size",
+        32,
+        "--out",
+        "run",
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["classes"][:2] == ["airplane", "automobile"] and config["input_size"] == 3072
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert 0 <= history["test_accuracy"] <= 1
+    evaluated = barenet("evaluate", "run", cwd=tmp_path)
+    assert "on 40 images" in evaluated.stdout
+
+
+def test_compare_draws_three_curves(tmp_path):
+    run = barenet(
+        "compare",
+        "--dataset",
+        "digits",
+        "--epochs",
+        3,
+        "--limit",
+        200,
+        "--out",
+        "opt.png",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    for label in ("SGD ", "SGD + momentum", "Adam"):
+        assert label in run.stdout
+    with Image.open(tmp_path / "opt.png") as png:
+        pixels = np.asarray(png.convert("RGB")).reshape(-1, 3)
+    # matplotlib's first three line colours: one curve each.
+    for colour in ([31, 119, 180], [255, 127, 14], [44, 160, 44]):
+        assert np.any(np.all(pixels == colour, axis=1)), colour
+
+
+def test_size_total_equals_compute_network_size(tmp_path):
+    run = barenet(
+        "size", "--hidden-size", 50, "--batch-size", 64, "--dataset-size", 1000, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    net = bn.ClassificationNet(hidden_size=50, seed=0)
+    _, dlogits = bn.CrossEntropyFromLogits()(
+        net.forward(np.zeros((64, 3072), np.float32)), np.zeros(64, int)
+    )
+    net.backward(dlogits)
+    expected = bn.compute_network_size(net)
+    assert f"total for one batch of 64: {expected:,d} B" in run.stdout
+    # Extrapolation: caches grow with the batch, gradients do not.
+    grads = sum(g.nbytes for g in net.grads.values())
+    per_sample = (expected - grads - sum(p.nbytes for p in net.params.values())) / 64
+    whole = int(
+        re.search(r"1,000 images in one pass: ([0-9,]+) B", run.stdout).group(1).replace(",", "")
+    )
+    assert whole == pytest.approx(
+        grads + sum(p.nbytes for p in net.params.values()) + per_sample * 1000, rel=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "--activation", "swish"], "invalid choice: 'swish'"),
+        (["train", "--lr", "-1"], "must be > 0.0"),
+        (["train", "--data", "no/such/folder"], "does not exist"),
+        (["train", "--momentum", "1.5"], "--momentum must be in [0, 1)"),
+        (["evaluate", "."], "has no config.json"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
+    run = barenet(*args, cwd=tmp_path)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_a_folder_that_is_not_an_image_folder_exits_2(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("hello")
+    run = barenet("train", "--data", "notes", cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_help_explains_itself(tmp_path):
+    run = barenet("--help", cwd=tmp_path)
+    assert run.returncode == 0
+    for command in ("train", "evaluate", "compare", "size", "download", "check", "grade"):
+        assert command in run.stdout
+    train_help = barenet("train", "--help", cwd=tmp_path)
+    assert "--hidden-size" in train_help.stdout and "--resume" in train_help.stdout
