@@ -1,6 +1,37 @@
 """barenet: neural networks in plain NumPy, every gradient written by hand."""
 
+from barenet.data import (
+    CIFAR10,
+    ArrayDataset,
+    BadImageError,
+    ComposeTransform,
+    DataLoader,
+    Dataset,
+    DigitsDataset,
+    DownloadError,
+    FlattenTransform,
+    ImageFolderDataset,
+    MemoryImageFolderDataset,
+    NormalizeTransform,
+    RandomHorizontalFlip,
+    RescaleTransform,
+    compute_image_mean_and_std,
+    download,
+    download_and_unpack,
+    load_digits,
+)
 from barenet.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from barenet.grading import (
+    AffineTestWrapper,
+    ReluTestWrapper,
+    SGDMTestWrapper,
+    SigmoidTestWrapper,
+    check_file,
+    grade_folder,
+    grade_submission,
+    save_pickle,
+    submit_exercise,
+)
 from barenet.layers import (
     Dropout,
     LeakyRelu,
@@ -24,23 +55,53 @@ from barenet.solver import Solver, TrainingDivergedError
 
 __version__ = "0.1.0"
 
+# matplotlib is slow to import: the plotting functions load on first use.
+_LAZY = {"plot_history": "barenet.plots", "plot_loss_curves": "barenet.plots"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'barenet' has no attribute {name!r}")
+
+
 __all__ = [
-    "BCE",
-    "L1",
-    "MSE",
-    "SGD",
     "Adam",
+    "AffineTestWrapper",
+    "ArrayDataset",
+    "BCE",
+    "BadImageError",
+    "CIFAR10",
     "ClassificationNet",
+    "ComposeTransform",
     "CrossEntropyFromLogits",
+    "DataLoader",
+    "Dataset",
+    "DigitsDataset",
+    "DownloadError",
     "Dropout",
+    "FlattenTransform",
     "GetHumanReadable",
+    "ImageFolderDataset",
+    "L1",
     "LeakyRelu",
     "Loss",
+    "MSE",
+    "MemoryImageFolderDataset",
     "Network",
+    "NormalizeTransform",
     "Optimizer",
+    "RandomHorizontalFlip",
     "Relu",
+    "ReluTestWrapper",
+    "RescaleTransform",
+    "SGD",
+    "SGDMTestWrapper",
     "SGDMomentum",
     "Sigmoid",
+    "SigmoidTestWrapper",
     "Solver",
     "Tanh",
     "TrainingDivergedError",
@@ -48,13 +109,24 @@ __all__ = [
     "affine_backward",
     "affine_forward",
     "affine_param_grads",
+    "check_file",
+    "compute_image_mean_and_std",
     "compute_network_size",
+    "download",
+    "download_and_unpack",
     "eval_numerical_gradient",
     "eval_numerical_gradient_array",
+    "grade_folder",
+    "grade_submission",
     "human_readable_size",
+    "load_digits",
     "log_softmax",
     "network_size_breakdown",
+    "plot_history",
+    "plot_loss_curves",
     "rel_error",
+    "save_pickle",
     "sgd",
     "sgd_momentum",
+    "submit_exercise",
 ]
