@@ -84,8 +84,9 @@ def forward_verdict(
     """
     layer = make_layer()
     x_in = x.copy()
-    with warnings.catch_warnings(record=True) as caught, np.errstate(
-        over="warn", invalid="warn", divide="warn"
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        np.errstate(over="warn", invalid="warn", divide="warn"),
     ):
         warnings.simplefilter("always")
         out, _ = layer.forward(x_in)
@@ -93,7 +94,9 @@ def forward_verdict(
     if out.shape != expected.shape:
         return Verdict(False, f"expected output of shape {expected.shape}, measured {out.shape}")
     error = rel_error(out, expected)
-    detail = f"expected rel_error(out, {formula}) < {ACTIVATION_TOLERANCE:.0e}, measured {error:.3g}"
+    detail = (
+        f"expected rel_error(out, {formula}) < {ACTIVATION_TOLERANCE:.0e}, measured {error:.3g}"
+    )
     written = diagnoses.in_place_changes({"the input x": x}, {"the input x": x_in}, "forward")
     if written:
         return Verdict(False, detail, error, written)
@@ -257,7 +260,11 @@ def relu_tests(make_layer: MakeLayer) -> list[UnitTest]:
         UnitTest(
             "ReluBackwardTest",
             lambda: backward_verdict(
-                make_layer, relu_reference, relu_local_grad, relu_wrong_formulas, SEED + 1,
+                make_layer,
+                relu_reference,
+                relu_local_grad,
+                relu_wrong_formulas,
+                SEED + 1,
                 kink_at_zero=True,
             ),
         ),

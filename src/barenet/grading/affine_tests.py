@@ -24,9 +24,7 @@ GetFunction = Callable[[], Callable]
 KNOWN_X = np.linspace(-0.1, 0.5, num=2 * 4 * 5 * 6).reshape(2, 4, 5, 6)
 KNOWN_W = np.linspace(-0.2, 0.3, num=120 * 3).reshape(120, 3)
 KNOWN_B = np.linspace(-0.3, 0.1, num=3)
-KNOWN_OUT = np.array(
-    [[1.49834967, 1.70660132, 1.91485297], [3.25553199, 3.5141327, 3.77273342]]
-)
+KNOWN_OUT = np.array([[1.49834967, 1.70660132, 1.91485297], [3.25553199, 3.5141327, 3.77273342]])
 
 
 def reference_affine(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -142,7 +140,9 @@ def shape_diagnosis(
         )
     if which == "dx" and measured.size == reference.size:
         if diagnoses.matches(measured.reshape(reference.shape), reference):
-            return "dx has the flattened shape (N, D): reshape it to x's shape, dx.reshape(x.shape)."
+            return (
+                "dx has the flattened shape (N, D): reshape it to x's shape, dx.reshape(x.shape)."
+            )
     if which == "db":
         dout = inputs["dout"]
         if diagnoses.matches(measured, dout):

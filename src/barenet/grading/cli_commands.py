@@ -67,13 +67,20 @@ def grade_parser() -> argparse.ArgumentParser:
             "or every zip in a folder, in a sandboxed child process."
         ),
     )
-    parser.add_argument("submission", help="SUBMISSION.zip, a submission folder, or a folder of zips")
+    parser.add_argument(
+        "submission", help="SUBMISSION.zip, a submission folder, or a folder of zips"
+    )
     parser.add_argument("--json", metavar="REPORT", help="write the result as JSON to REPORT")
     parser.add_argument(
-        "--csv", metavar="FILE", help="write one CSV line per submission (default for a folder: grades.csv)"
+        "--csv",
+        metavar="FILE",
+        help="write one CSV line per submission (default for a folder: grades.csv)",
     )
     parser.add_argument(
-        "--timeout", metavar="S", type=float, default=DEFAULT_TIMEOUT_S,
+        "--timeout",
+        metavar="S",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
         help=f"wall-clock seconds per submission (default {DEFAULT_TIMEOUT_S:g})",
     )
     return parser

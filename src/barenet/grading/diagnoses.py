@@ -137,8 +137,10 @@ def unchanged(before: object, after: object) -> bool:
             and all(unchanged(b, a) for b, a in zip(before, after, strict=True))
         )
     if isinstance(before, Mapping):
-        return isinstance(after, Mapping) and before.keys() == after.keys() and all(
-            unchanged(before[k], after[k]) for k in before
+        return (
+            isinstance(after, Mapping)
+            and before.keys() == after.keys()
+            and all(unchanged(before[k], after[k]) for k in before)
         )
     return True  # scalars and other objects cannot be written through
 

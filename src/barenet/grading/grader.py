@@ -110,20 +110,33 @@ def copy_submission_folder(source: Path, destination: Path) -> None:
     shutil.copytree(source, destination, dirs_exist_ok=True, symlinks=True)
 
 
+SIGNAL_MEANINGS = {
+    "SIGXCPU": "it used up its CPU time limit",
+    "SIGSEGV": "the interpreter crashed (segmentation fault)",
+    "SIGBUS": "the interpreter crashed (bus error)",
+    "SIGABRT": "the interpreter aborted",
+    "SIGKILL": "it was killed (e.g. out of memory)",
+    "SIGXFSZ": "it wrote a file larger than the limit",
+}
+
+
+def signal_of(returncode: int | None) -> int | None:
+    """The signal that ended a child: ``-N`` from Popen, or ``128 + N`` as bwrap reports it."""
+    if returncode is None or returncode == 0:
+        return None
+    number = -returncode if returncode < 0 else returncode - 128
+    return number if number in signal.valid_signals() and number > 0 else None
+
+
 def outcome_reason(outcome: ChildOutcome, limits: Limits) -> str | None:
     """Why a child produced no usable result, or None when it exited normally."""
     if outcome.timed_out:
         return f"timed out after {limits.timeout_s:g} s; the grading process was killed"
     code = outcome.returncode
-    if code is not None and code < 0:
-        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-        known = {
-            "SIGXCPU": "it used up its CPU time limit",
-            "SIGSEGV": "the interpreter crashed (segmentation fault)",
-            "SIGKILL": "it was killed (likely out of memory)",
-            "SIGXFSZ": "it wrote a file larger than the limit",
-        }
-        return f"the grading process was killed by {name}: {known.get(name, 'a signal')}"
+    signal_number = signal_of(code)
+    if signal_number is not None:
+        name = signal.Signals(signal_number).name
+        return f"the grading process was killed by {name}: {SIGNAL_MEANINGS.get(name, 'a signal')}"
     if code:
         last = outcome.stderr.strip().splitlines()[-1:] or ["no message"]
         return f"the grading process exited with status {code} without a result ({last[0][:300]})"
@@ -157,7 +170,9 @@ def clean_tests(raw: object) -> list[dict]:
     return tests
 
 
-def report_from_outcome(name: str, outcome: ChildOutcome, limits: Limits, sandbox: str, kind: str) -> GradeReport:
+def report_from_outcome(
+    name: str, outcome: ChildOutcome, limits: Limits, sandbox: str, kind: str
+) -> GradeReport:
     """Turn the child's outcome into a report; anything unexpected scores 0."""
     reason = outcome_reason(outcome, limits)
     result = parse_child_result(outcome.stdout) if reason is None else None
@@ -170,7 +185,11 @@ def report_from_outcome(name: str, outcome: ChildOutcome, limits: Limits, sandbo
         return GradeReport(name, 0, [], str(result["error"])[:1000], sandbox, kind)
     tests = clean_tests(result.get("tests"))
     score = score_percent(sum(t["passed"] for t in tests), len(tests))  # recomputed, not trusted
-    missing = [str(m) for m in result.get("missing", [])] if isinstance(result.get("missing"), list) else []
+    missing = (
+        [str(m) for m in result.get("missing", [])]
+        if isinstance(result.get("missing"), list)
+        else []
+    )
     reason = f"missing from the submission: {', '.join(missing)}" if missing else None
     return GradeReport(name, score, tests, reason, sandbox, kind)
 
@@ -210,9 +229,13 @@ def grade_submission(
             elif path.is_file():
                 safe_extract(path, workdir)
             else:
-                return GradeReport(path.name, 0, [], f"{path} does not exist", sandbox, isolation.kind)
+                return GradeReport(
+                    path.name, 0, [], f"{path} does not exist", sandbox, isolation.kind
+                )
         except (UnsafeArchiveError, OSError) as exc:
-            return GradeReport(path.name, 0, [], f"unsafe or unreadable submission: {exc}", sandbox, isolation.kind)
+            return GradeReport(
+                path.name, 0, [], f"unsafe or unreadable submission: {exc}", sandbox, isolation.kind
+            )
         argv = [sys.executable, "-I", "-c", _bootstrap_code(), str(workdir.resolve())]
         outcome = run_sandboxed(argv, workdir, limits, isolation)
     return report_from_outcome(path.name, outcome, limits, sandbox, isolation.kind)
@@ -256,4 +279,6 @@ def write_csv(reports: list[GradeReport], path: str | os.PathLike) -> None:
         writer = csv.writer(handle)
         writer.writerow(["submission", "score", "reason", "isolation"])
         for report in reports:
-            writer.writerow([report.submission, report.score, report.reason or "", report.isolation])
+            writer.writerow(
+                [report.submission, report.score, report.reason or "", report.isolation]
+            )

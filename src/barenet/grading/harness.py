@@ -75,7 +75,9 @@ def score_percent(passed: int, total: int) -> int:
 def summary_lines(passed: int, total: int) -> list[str]:
     """The two closing lines of a group: the count and the score."""
     if total > 0 and passed == total:
-        head = f"Congratulations! You have passed all the unit tests!!! Tests passed: {passed}/{total}"
+        head = (
+            f"Congratulations! You have passed all the unit tests!!! Tests passed: {passed}/{total}"
+        )
     else:
         head = f"Some tests failed. Tests passed: {passed}/{total}"
     return [head, f"Score: {score_percent(passed, total)}/100"]
@@ -91,7 +93,7 @@ def failure_message(name: str, verdict: Verdict) -> str:
     """The printed line of a failed test: what was expected, what was measured, why."""
     message = f"{name} failed: {verdict.detail}" if verdict.detail else f"{name} failed."
     if verdict.diagnosis:
-        message += f" Likely cause: {verdict.diagnosis}"
+        message += f". Likely cause: {verdict.diagnosis}"
     return message
 
 

@@ -60,7 +60,9 @@ def resolve(implementation: object, name: str, default: Callable[[], Any]) -> An
     return implementation
 
 
-def layer_factory(implementation: object, name: str, default: Callable[[], Any]) -> Callable[[], Any]:
+def layer_factory(
+    implementation: object, name: str, default: Callable[[], Any]
+) -> Callable[[], Any]:
     """A function that returns a fresh layer object (a class is instantiated, an instance reused).
 
     Parameters
@@ -83,7 +85,9 @@ def layer_factory(implementation: object, name: str, default: Callable[[], Any])
     return make_layer
 
 
-def function_getter(implementation: object, name: str, default: Callable[[], Any]) -> Callable[[], Callable]:
+def function_getter(
+    implementation: object, name: str, default: Callable[[], Any]
+) -> Callable[[], Callable]:
     """A function that returns the callable to test (e.g. the learner's ``affine_forward``)."""
 
     def get_function() -> Callable:

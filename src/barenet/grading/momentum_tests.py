@@ -52,7 +52,9 @@ def call_rule(get_rule: GetRule, w: np.ndarray, dw: np.ndarray, config: dict, lr
     return np.asarray(next_w, dtype=np.float64), config
 
 
-def compare(name: str, measured: np.ndarray, expected: np.ndarray) -> tuple[bool, str, float | None]:
+def compare(
+    name: str, measured: np.ndarray, expected: np.ndarray
+) -> tuple[bool, str, float | None]:
     """``(passed, detail, error)`` of one array against its expected value."""
     if measured.shape != expected.shape:
         return False, f"expected {name} of shape {expected.shape}, measured {measured.shape}", None
@@ -77,8 +79,9 @@ def weight_mistakes(inputs: dict[str, np.ndarray]) -> list[tuple[np.ndarray, str
         ),
         (
             w - MOMENTUM * v - LR * dw,
-            "the momentum term has the wrong sign: v = momentum * v - lr * dw keeps the "
-            "old velocity's direction.",
+            "the momentum term has the wrong sign, e.g. the opposite convention "
+            "v = momentum * v + lr * dw with w = w - v. barenet's convention is "
+            "v = momentum * v - lr * dw, then w = w + v (the velocity points downhill).",
         ),
         (w - LR * dw, "the velocity is ignored: this is plain SGD, w - lr * dw."),
         (w + MOMENTUM * v - dw, "the learning rate is not applied to dw."),
@@ -114,7 +117,7 @@ def velocity_verdict(get_rule: GetRule) -> Verdict:
     stored = np.asarray(config["velocity"], dtype=np.float64)
     passed, detail, error = compare("config['velocity']", stored, expected_v1)
     if not passed:
-        return Verdict(False, detail, error, velocity_diagnosis(stored, v, expected_v1))
+        return Verdict(False, detail, error, velocity_diagnosis(stored, inputs, expected_v1))
     w2, _ = call_rule(get_rule, expected_w1, dw2, config)
     expected_w2, _ = momentum_step(expected_w1, dw2, expected_v1)
     passed, detail, error = compare("next_w of the second step", w2, expected_w2)
@@ -124,8 +127,15 @@ def velocity_verdict(get_rule: GetRule) -> Verdict:
     return Verdict(passed, detail, error, diagnosis)
 
 
-def velocity_diagnosis(stored: np.ndarray, old_v: np.ndarray, expected_v: np.ndarray) -> str | None:
-    """Explain a wrong stored velocity: the old one kept, or the opposite sign."""
+def velocity_diagnosis(
+    stored: np.ndarray, inputs: dict[str, np.ndarray], expected_v: np.ndarray
+) -> str | None:
+    """Explain a wrong stored velocity: the old one kept, or the opposite sign convention."""
+    old_v, dw = inputs["v"], inputs["dw"]
+    opposite = (
+        "the velocity is stored with the opposite sign convention (v = momentum * v + lr * dw, "
+        "w = w - v); barenet's convention is v = momentum * v - lr * dw and w = w + v."
+    )
     return diagnoses.first_match(
         stored,
         [
@@ -134,11 +144,8 @@ def velocity_diagnosis(stored: np.ndarray, old_v: np.ndarray, expected_v: np.nda
                 "velocity not stored: config['velocity'] still holds the old velocity; "
                 "store the new one (config['velocity'] = v).",
             ),
-            (
-                -expected_v,
-                "the velocity is stored with the opposite sign (v = momentum * v + lr * dw); "
-                "barenet's convention is v = momentum * v - lr * dw and w = w + v.",
-            ),
+            (MOMENTUM * old_v + LR * dw, opposite),
+            (-expected_v, opposite),
         ],
     )
 
@@ -154,7 +161,7 @@ def default_verdict(get_rule: GetRule) -> Verdict:
     if not passed and next_w.shape == w.shape:
         # Solve next_w = w + m * v - lr * dw for the momentum m actually used.
         implied = float(np.sum((next_w - w + LR * dw) * v) / np.sum(v * v))
-        if diagnoses.matches(next_w, w + implied * v - LR * dw):
+        if implied >= 0 and diagnoses.matches(next_w, w + implied * v - LR * dw):
             diagnosis = f"the default momentum is {implied:.4g}; it must be {DEFAULT_MOMENTUM}."
     return Verdict(passed, detail, error, diagnosis)
 

@@ -29,7 +29,8 @@ def checked_member_path(info: zipfile.ZipInfo) -> PurePosixPath:
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise UnsafeArchiveError(f"entry {name!r} is a symbolic link")
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    file_type = stat.S_IFMT(mode)  # 0 when the zip records permissions only
+    if file_type and file_type not in (stat.S_IFREG, stat.S_IFDIR):
         raise UnsafeArchiveError(f"entry {name!r} is not a regular file or folder")
     unix_name = name.replace("\\", "/")
     if unix_name.startswith("/") or (len(unix_name) > 1 and unix_name[1] == ":"):

@@ -29,7 +29,12 @@ REQUIRED_NAMES: dict[str, tuple[str, ...]] = {
     "SGDMomentum or sgd_momentum": ("SGDMomentum", "sgd_momentum"),
 }
 EXERCISE_NAMES: tuple[str, ...] = (
-    "Sigmoid", "Relu", "affine_forward", "affine_backward", "SGDMomentum", "sgd_momentum",
+    "Sigmoid",
+    "Relu",
+    "affine_forward",
+    "affine_backward",
+    "SGDMomentum",
+    "sgd_momentum",
 )
 
 
@@ -109,7 +114,9 @@ def provenance_notes(source: object) -> list[str]:
         if not _has(source, name):
             continue
         obj = _get(source, name)
-        module = getattr(obj if inspect.isclass(obj) or callable(obj) else type(obj), "__module__", "")
+        module = getattr(
+            obj if inspect.isclass(obj) or callable(obj) else type(obj), "__module__", ""
+        )
         if module and (module == "barenet" or module.startswith("barenet.")):
             notes.append(f"{name} is barenet's own (from {module}), not an implementation of yours")
     return notes
