@@ -90,8 +90,9 @@ class Isolation:
         """One sentence for reports: what was isolated, and the limits."""
         if self.active:
             head = (
-                "bubblewrap sandbox: no network, separate PID namespace, read-only system "
-                "and Python folders only, private /tmp, only the working folder writable"
+                "bubblewrap sandbox: no network, own PID namespace, no capabilities, "
+                "read-only system and Python folders only, small private /tmp, only the "
+                "working folder writable"
             )
         else:
             head = (
@@ -138,10 +139,37 @@ def package_root(package) -> Path:
     return Path(package.__file__).resolve().parent.parent
 
 
-def bwrap_command(bwrap: str, workdir: Path) -> list[str]:
-    """The bubblewrap prefix: namespaces, read-only binds, private /tmp, writable workdir."""
+@functools.lru_cache(maxsize=4)
+def bwrap_supports_size(bwrap: str) -> bool:
+    """Whether this bubblewrap can limit the size of a tmpfs (``--size``)."""
+    try:
+        help_text = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--size" in help_text.stdout + help_text.stderr
+
+
+def bwrap_command(bwrap: str, workdir: Path, tmp_bytes: int = 64 * 1024**2) -> list[str]:
+    """The bubblewrap prefix: namespaces, read-only binds, small private /tmp, writable workdir.
+
+    Parameters
+    ----------
+    bwrap : str
+        Path of the ``bwrap`` executable.
+    workdir : Path
+        Bound read-write at the same path; the child's current folder.
+    tmp_bytes : int
+        Size of the private ``/tmp`` (a tmpfs lives in RAM, outside RLIMIT_AS).
+    """
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    if os.geteuid() == 0:
+        # Run by root, bwrap keeps every capability inside the sandbox unless told
+        # otherwise, and CAP_SYS_ADMIN or CAP_MKNOD would undo all the isolation.
+        args += ["--cap-drop", "ALL"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    if bwrap_supports_size(bwrap):  # --size arrived in bubblewrap 0.7
+        args += ["--size", str(tmp_bytes)]
+    args += ["--tmpfs", "/tmp"]
     bound: list[Path] = []
     for name in SYSTEM_DIRS:
         path = Path(name)
@@ -155,7 +183,10 @@ def bwrap_command(bwrap: str, workdir: Path) -> list[str]:
         if not any(path.is_relative_to(b) for b in bound):
             args += ["--ro-bind", str(path), str(path)]
             bound.append(path)
-    args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--"]
+    args += ["--bind", str(workdir), str(workdir)]
+    # The sandbox's own root and /dev are tmpfs in RAM: make them read-only, so that
+    # the working folder and the size-limited /tmp are the only writable places.
+    args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", str(workdir), "--"]
     return args
 
 
