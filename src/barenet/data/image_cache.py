@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -62,15 +64,20 @@ def load_image_cache(
     if quick_key is not None:
         cached = load_cache(directory, stem, lambda meta: meta.get("quick_key") == quick_key)
     if cached is None:
-        listing = list_images(root)
-        cached = load_cache(directory, stem, lambda meta: meta.get("key") == listing.key)
-        if cached is not None and quick_key is not None:
-            cached.meta["quick_key"] = quick_key  # e.g. the zip was copied: same content
-            write_meta(directory, stem, cached.meta)
-    if cached is None:
-        cached = _decode_to_cache(
-            listing, directory, stem, quick_key, on_bad_image, num_workers, progress
-        )
+        # Open a zip once for listing, probing and decoding in this process.
+        with contextlib.ExitStack() as stack:
+            archive = stack.enter_context(zipfile.ZipFile(root.container)) if root.is_zip else None
+            listing = list_images(root, archive)
+            cached = load_cache(directory, stem, lambda meta: meta.get("key") == listing.key)
+            if cached is not None and quick_key is not None:
+                cached.meta["quick_key"] = quick_key  # e.g. the zip was copied: same content
+                write_meta(directory, stem, cached.meta)
+            if cached is None:
+                reader = ImageReader(listing.root, archive)
+                stack.callback(reader.close)
+                cached = _decode_to_cache(
+                    reader, listing, directory, stem, quick_key, on_bad_image, num_workers, progress
+                )
     _report_skipped(cached.meta.get("skipped", []), on_bad_image)
     return cached
 
@@ -84,6 +91,7 @@ def _quick_key(root: ImageRoot) -> dict | None:
 
 
 def _decode_to_cache(
+    reader: ImageReader,
     listing: ImageListing,
     directory: Path,
     stem: str,
@@ -92,15 +100,9 @@ def _decode_to_cache(
     num_workers: int | None,
     progress: bool,
 ) -> CachedImages:
-    reader = ImageReader(listing.root)
-    try:
-        shape = probe_shape(reader, listing.files)
-    finally:
-        reader.close()
+    shape = probe_shape(reader, listing.files)
     with CacheWriter(directory, stem, (len(listing.files), *shape)) as writer:
-        bad = decode_all(
-            listing.root, listing.files, writer.path, writer.array, num_workers, progress
-        )
+        bad = decode_all(reader, listing.files, writer.path, writer.array, num_workers, progress)
         bad_rows = [row for row, _ in bad]
         keep = np.setdiff1d(np.arange(len(listing.files)), bad_rows) if bad else None
         files = np.asarray(listing.files)

@@ -38,10 +38,22 @@ class ChannelAffineTransform:
         images = np.asarray(images)
         dtype = self.dtype or np.result_type(images.dtype, np.float32)
         _check_channels(self.scale, images, type(self).__name__)
-        # One multiply into a fresh array, then an in-place add: two passes, no temporaries.
-        out = np.multiply(images, self.scale.astype(dtype), dtype=dtype)
-        out += self.offset.astype(dtype)
+        out = images.astype(dtype)  # a fresh array (the input is never modified), fast cast
+        out *= self._per_row(self.scale, images.shape, dtype)
+        out += self._per_row(self.offset, images.shape, dtype)
         return out
+
+    @staticmethod
+    def _per_row(values: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """``values`` tiled over one row ``shape[1:]`` of the input.
+
+        Broadcasting a ``(C,)`` vector makes NumPy's inner loop only C = 3 values
+        long (about 4x slower on a batch); a tiled row lets it run over whole images.
+        """
+        values = values.astype(dtype)
+        if values.ndim == 0 or len(shape) < 2:
+            return values
+        return np.ascontiguousarray(np.broadcast_to(values, shape[1:]))
 
     def then(self, other: ChannelAffineTransform) -> ChannelAffineTransform:
         """The single affine map equal to ``other(self(x))`` (output dtype of ``other``)."""
