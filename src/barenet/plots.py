@@ -52,7 +52,9 @@ def plot_history(history: dict, path: str | os.PathLike, title: str = "") -> Pat
     return _save(fig, path)
 
 
-def plot_loss_curves(curves: dict[str, list[float]], path: str | os.PathLike, title: str = "") -> Path:
+def plot_loss_curves(
+    curves: dict[str, list[float]], path: str | os.PathLike, title: str = ""
+) -> Path:
     """Several training-loss curves on one plot, e.g. one per optimizer.
 
     Parameters
