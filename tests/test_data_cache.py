@@ -208,3 +208,18 @@ def test_copied_folder_gets_its_own_entry(root, tmp_path, decodes):
     shutil.copytree(root, tmp_path / "copy")
     load(tmp_path / "copy")
     assert decodes == [12, 12]
+
+
+def test_two_builds_of_one_entry_leave_a_valid_entry(tmp_path):
+    from barenet.data.cache import CacheWriter, load_cache
+
+    first = CacheWriter(tmp_path, "entry", (2, 1, 1, 3))
+    second = CacheWriter(tmp_path, "entry", (2, 1, 1, 3))
+    first.array[:] = 1
+    second.array[:] = 2
+    built_first = first.commit(np.zeros(2, int), {"key": "k"})
+    built_second = second.commit(np.zeros(2, int), {"key": "k"})
+    assert (built_first.images == 1).all() and (built_second.images == 2).all()
+    assert (load_cache(tmp_path, "entry", lambda meta: True).images == 2).all()
+    assert len(list(tmp_path.glob("*.npy"))) == 1
+    assert not list(tmp_path.glob("*.tmp"))

@@ -216,11 +216,9 @@ class CacheWriter:
         }
         write_meta(self.cache_dir, self.stem, full_meta)  # last: this makes the entry valid
         self._committed = True
-        self._remove_other_arrays(keep_name=final.name)
-        loaded = load_cache(self.cache_dir, self.stem, accept=lambda _: True)
-        if loaded is None:
-            raise OSError(f"the cache entry just written to {self.cache_dir} cannot be read back")
-        return loaded
+        images = np.load(final, mmap_mode="r")  # ours, even if a concurrent build won the JSON
+        self._remove_unreferenced_arrays()
+        return CachedImages(images, np.asarray(full_meta["labels"], np.int64), full_meta)
 
     def _compact(self, keep: np.ndarray) -> None:
         """Rewrite the temporary array with only the rows in ``keep``."""
@@ -234,10 +232,11 @@ class CacheWriter:
         self.array = None
         os.replace(compact_path, self.path)
 
-    def _remove_other_arrays(self, keep_name: str) -> None:
-        """Delete array files of earlier builds of this entry (best effort)."""
+    def _remove_unreferenced_arrays(self) -> None:
+        """Delete array files of this entry that its JSON does not point to (best effort)."""
+        meta = _read_meta(self.cache_dir / f"{self.stem}.json") or {}
         for old in self.cache_dir.glob(f"{glob_escape(self.stem)}.*.npy"):
-            if old.name != keep_name:
+            if old.name != meta.get("array_file"):
                 with contextlib.suppress(OSError):  # e.g. still mapped on Windows
                     old.unlink()
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text: works in terminals and notebooks alike
 
 from .image_files import ImageRoot
 
@@ -168,7 +168,8 @@ def decode_all(
         The bad images, sorted by row.
     """
     workers = _worker_count(num_workers, len(files))
-    bar = tqdm(total=len(files), desc="Decoding images", unit="img", disable=not progress)
+    quick = len(files) < CHUNK_SIZE  # a bar for a fraction of a second is only noise
+    bar = tqdm(total=len(files), desc="Decoding images", unit="img", disable=quick or not progress)
     with bar:
         if workers <= 1:
             return _decode_here(reader, files, out, bar)

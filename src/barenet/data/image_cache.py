@@ -61,25 +61,41 @@ def load_image_cache(
     stem = cache_stem(readable, str(root))
     quick_key = _quick_key(root)
     cached = None
-    if quick_key is not None:
+    if quick_key is not None:  # an unchanged zip: no need to read its member list
         cached = load_cache(directory, stem, lambda meta: meta.get("quick_key") == quick_key)
     if cached is None:
-        # Open a zip once for listing, probing and decoding in this process.
-        with contextlib.ExitStack() as stack:
-            archive = stack.enter_context(zipfile.ZipFile(root.container)) if root.is_zip else None
-            listing = list_images(root, archive)
-            cached = load_cache(directory, stem, lambda meta: meta.get("key") == listing.key)
-            if cached is not None and quick_key is not None:
-                cached.meta["quick_key"] = quick_key  # e.g. the zip was copied: same content
-                write_meta(directory, stem, cached.meta)
-            if cached is None:
-                reader = ImageReader(listing.root, archive)
-                stack.callback(reader.close)
-                cached = _decode_to_cache(
-                    reader, listing, directory, stem, quick_key, on_bad_image, num_workers, progress
-                )
+        cached = _load_or_decode(
+            root, directory, stem, quick_key, on_bad_image, num_workers, progress
+        )
     _report_skipped(cached.meta.get("skipped", []), on_bad_image)
     return cached
+
+
+def _load_or_decode(
+    root: ImageRoot,
+    directory: Path,
+    stem: str,
+    quick_key: dict | None,
+    on_bad_image: str,
+    num_workers: int | None,
+    progress: bool,
+) -> CachedImages:
+    """List the images; load the entry if its key matches them, else decode them."""
+    with contextlib.ExitStack() as stack:
+        # A zip is opened once here, for listing, probing and (serial) decoding.
+        archive = stack.enter_context(zipfile.ZipFile(root.container)) if root.is_zip else None
+        listing = list_images(root, archive)
+        cached = load_cache(directory, stem, lambda meta: meta.get("key") == listing.key)
+        if cached is not None:
+            if quick_key is not None:  # e.g. the zip was copied: new time, same members
+                cached.meta["quick_key"] = quick_key
+                write_meta(directory, stem, cached.meta)
+            return cached
+        reader = ImageReader(listing.root, archive)
+        stack.callback(reader.close)
+        return _decode_to_cache(
+            reader, listing, directory, stem, quick_key, on_bad_image, num_workers, progress
+        )
 
 
 def _quick_key(root: ImageRoot) -> dict | None:
