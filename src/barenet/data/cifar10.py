@@ -145,23 +145,27 @@ def _decode_archive(
     """Unpickle the batches (the archive's SHA-256 already matched) into a cache entry."""
     names = TRAIN_BATCHES if train else TEST_BATCHES
     members = _read_members(archive, [*names, META_FILE])
-    classes = [_text(name) for name in _unpickle(members[META_FILE], META_FILE)[b"label_names"]]
-    batches = [_unpickle(members[name], name) for name in names]
+    classes = _class_names(_unpickle(members[META_FILE], META_FILE))
+    batches = [_batch_arrays(_unpickle(members[name], name), name, len(classes)) for name in names]
     del members
-    sizes = [len(batch[b"labels"]) for batch in batches]
-    with CacheWriter(directory, stem, (sum(sizes), 32, 32, 3)) as writer:
-        labels = np.empty(sum(sizes), dtype=np.int64)
+    labels = np.concatenate([batch_labels for _, batch_labels in batches])
+    with CacheWriter(directory, stem, (len(labels), 32, 32, 3)) as writer:
         start = 0
-        for name, batch, size in zip(names, batches, sizes, strict=True):
-            images, batch_labels = _batch_arrays(batch, name, len(classes))
+        for rows, batch_labels in batches:
+            size = len(batch_labels)
             # Rows are channel-first (3, 32, 32); barenet images are channels-last.
-            writer.array[start : start + size] = images.reshape(size, 3, 32, 32).transpose(
-                0, 2, 3, 1
-            )
-            labels[start : start + size] = batch_labels
+            channels_last = rows.reshape(size, 3, 32, 32).transpose(0, 2, 3, 1)
+            writer.array[start : start + size] = channels_last
             start += size
         meta = {"key": key, "quick_key": _stat_key(archive), "classes": classes, "files": []}
         return writer.commit(labels, meta)
+
+
+def _class_names(meta: dict) -> list[str]:
+    names = meta.get(b"label_names")
+    if not isinstance(names, list) or not names:
+        raise ValueError(f"CIFAR-10 {META_FILE} has no 'label_names' list")
+    return [_text(name) for name in names]
 
 
 def _read_members(archive: Path, names: list[str]) -> dict[str, bytes]:
