@@ -23,6 +23,13 @@ def is_source(obj: object) -> bool:
     return inspect.ismodule(obj) or isinstance(obj, Mapping)
 
 
+def describe_source(source: object) -> str:
+    """How a module or mapping is named in messages."""
+    if isinstance(source, Mapping):
+        return "the submission"
+    return f"module {getattr(source, '__name__', source)!r}"
+
+
 def lookup(source: object, name: str) -> Any:
     """The object called ``name`` in a module or mapping.
 
@@ -34,12 +41,9 @@ def lookup(source: object, name: str) -> Any:
     if isinstance(source, Mapping):
         if name in source:
             return source[name]
-        where = "the submission"
-    else:
-        if hasattr(source, name):
-            return getattr(source, name)
-        where = f"module {getattr(source, '__name__', source)!r}"
-    raise MissingImplementationError(f"{where} defines no {name!r}")
+    elif hasattr(source, name):
+        return getattr(source, name)
+    raise MissingImplementationError(f"{describe_source(source)} defines no {name!r}")
 
 
 def resolve(implementation: object, name: str, default: Callable[[], Any]) -> Any:
@@ -99,6 +103,11 @@ def function_getter(
     return get_function
 
 
+def dir_of(source: object) -> list[str]:
+    """The names a module or mapping defines."""
+    return list(source) if isinstance(source, Mapping) else dir(source)
+
+
 def update_rule_getter(implementation: object) -> Callable[[], Callable]:
     """A function returning an update rule ``rule(w, dw, config, lr) -> (next_w, config)``.
 
@@ -117,16 +126,12 @@ def update_rule_getter(implementation: object) -> Callable[[], Callable]:
         if spec is None:
             return default()
         if is_source(spec):
-            try:
-                spec = lookup(spec, "SGDMomentum")
-            except MissingImplementationError:
-                try:
-                    spec = lookup(spec, "sgd_momentum")
-                except MissingImplementationError as exc:
-                    raise MissingImplementationError(
-                        f"{exc.args[0].split(' defines')[0]} defines neither 'SGDMomentum' "
-                        "nor 'sgd_momentum'"
-                    ) from None
+            names = [n for n in ("SGDMomentum", "sgd_momentum") if n in dir_of(spec)]
+            if not names:
+                raise MissingImplementationError(
+                    f"{describe_source(spec)} defines neither 'SGDMomentum' nor 'sgd_momentum'"
+                )
+            spec = lookup(spec, names[0])
         if inspect.isclass(spec):
             # The rule needs no model: build the object without running __init__,
             # which would want a model and a loss.
