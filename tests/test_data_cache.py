@@ -178,16 +178,18 @@ def test_cache_goes_next_to_the_data_when_writable(root, monkeypatch, tmp_path):
     assert any((tmp_path / ".barenet-cache").glob("data-*.json"))
 
 
-def test_cache_goes_to_the_user_cache_when_data_is_read_only(root, monkeypatch, tmp_path):
+def test_cache_goes_to_the_user_cache_when_data_is_read_only(monkeypatch, tmp_path):
     monkeypatch.delenv("BARENET_CACHE_DIR")
     monkeypatch.setattr(platformdirs, "user_cache_dir", lambda name: str(tmp_path / "user"))
-    original_access = os.access
-    read_only = str(tmp_path / ".barenet-cache")
-    monkeypatch.setattr(
-        os, "access", lambda path, mode: str(path) != read_only and original_access(path, mode)
-    )
-    load(root)
+    read_only = tmp_path / "read-only"
+    root = make_image_folder(read_only / "data")
+    read_only.chmod(0o555)  # read-only for everyone (root included, by barenet's rule)
+    try:
+        load(root)
+    finally:
+        read_only.chmod(0o755)
     assert any((tmp_path / "user" / "images").glob("data-*.json"))
+    assert not (read_only / ".barenet-cache").exists()
 
 
 def test_cache_dir_argument_wins(root, tmp_path):

@@ -47,10 +47,10 @@ def user_cache_dir() -> Path:
 
 
 def choose_cache_dir(cache_dir: str | os.PathLike | None, data_parent: Path) -> Path:
-    """Where a dataset's decoded cache goes.
+    """Where a dataset's decoded cache goes (the folder is created only when written).
 
     In order: the ``cache_dir`` argument, ``$BARENET_CACHE_DIR``, a
-    ``.barenet-cache`` folder next to the data if that folder is writable, and
+    ``.barenet-cache`` folder next to the data if that place is writable, and
     otherwise the platformdirs user cache (e.g. for data in a read-only folder).
     """
     if cache_dir is not None:
@@ -58,11 +58,23 @@ def choose_cache_dir(cache_dir: str | os.PathLike | None, data_parent: Path) -> 
     if os.environ.get(CACHE_DIR_ENV):
         return user_cache_dir()
     local = data_parent / LOCAL_CACHE_FOLDER
-    with contextlib.suppress(OSError):
-        local.mkdir(exist_ok=True)
-        if os.access(local, os.W_OK):
-            return local
+    if is_writable_folder(local if local.is_dir() else data_parent):
+        return local
     return user_cache_dir() / "images"
+
+
+def is_writable_folder(folder: Path) -> bool:
+    """Whether barenet may create files in ``folder``.
+
+    A folder whose mode grants nobody write access counts as read-only even
+    for root (which ``os.access`` would let through): it was made read-only
+    on purpose.
+    """
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & 0o222) and os.access(folder, os.W_OK)
 
 
 def cache_stem(name: str, identity: str) -> str:
