@@ -200,12 +200,18 @@ def _decode_in_pool(
     root: ImageRoot, files: list[str], array_path: Path, workers: int, bar: tqdm
 ) -> list[tuple[int, BadImage]]:
     bad = []
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=_process_context(),
-        initializer=_start_worker,
-        initargs=(root, array_path),
-    ) as pool:
+    with (
+        warnings.catch_warnings(),
+        ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_process_context(),
+            initializer=_start_worker,
+            initargs=(root, array_path),
+        ) as pool,
+    ):
+        # Python >= 3.12 warns when a threaded process forks (a thread may hold a lock the
+        # child then needs). The children only read image files and write their own rows.
+        warnings.filterwarnings("ignore", "This process .* use of fork", DeprecationWarning)
         tasks: list[Future] = [
             pool.submit(_decode_chunk, files[start : start + CHUNK_SIZE], start)
             for start in range(0, len(files), CHUNK_SIZE)
@@ -234,7 +240,6 @@ _worker: dict[str, object] = {}
 
 
 def _start_worker(root: ImageRoot, array_path: Path) -> None:
-    warnings.simplefilter("ignore", DeprecationWarning)
     _worker["reader"] = ImageReader(root)
     _worker["out"] = np.load(array_path, mmap_mode="r+")
 
