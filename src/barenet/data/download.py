@@ -8,6 +8,7 @@ at the target path (with the right hash) is used without any download.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -38,8 +39,8 @@ def download(
     url : str
         http(s) or ftp address of the file.
     folder : path, optional
-        Where to put it; default ``$BARENET_CACHE_DIR/downloads``, else the
-        platformdirs user cache folder of barenet.
+        Where to put it; default ``downloads/<hash of the URL>/`` in
+        ``$BARENET_CACHE_DIR``, else in the platformdirs user cache of barenet.
     filename : str, optional
         Name of the local file; default the last part of the URL.
     sha256 : str, optional
@@ -64,7 +65,9 @@ def download(
         partial file is left at the target path.
     """
     sha256 = validate_sha256(sha256)
-    folder = Path(folder) if folder is not None else user_cache_dir() / "downloads"
+    if folder is None:  # one folder per URL: two "data.zip" from different places never mix
+        folder = user_cache_dir() / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:10]
+    folder = Path(folder)
     filename = filename or filename_from_url(url)
     target = folder / filename
     known_hash = f"sha256:{sha256}" if sha256 else None
