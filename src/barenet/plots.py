@@ -1,14 +1,16 @@
-"""Training curves as PNG files (matplotlib with the non-interactive Agg backend)."""
+"""Training curves as PNG files.
+
+Figures are built with matplotlib's object-oriented ``Figure`` (no ``pyplot``): it
+needs no display, and it leaves the user's backend alone (inline plots in a notebook
+keep working).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display needed; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
 
 
 def _save(fig, path: str | os.PathLike) -> Path:
@@ -16,7 +18,6 @@ def _save(fig, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path
 
 
@@ -37,7 +38,8 @@ def plot_history(history: dict, path: str | os.PathLike, title: str = "") -> Pat
     -------
     Path of the PNG.
     """
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    ax_loss, ax_acc = fig.subplots(1, 2)
     for ax, kind in ((ax_loss, "loss"), (ax_acc, "acc")):
         for split in ("train", "val"):
             values = history.get(f"{split}_{kind}", [])
@@ -70,7 +72,8 @@ def plot_loss_curves(
     -------
     Path of the PNG.
     """
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     for label, values in curves.items():
         ax.plot(range(1, len(values) + 1), values, label=label)
     ax.set_xlabel("Epochs")

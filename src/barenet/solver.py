@@ -116,7 +116,7 @@ class Solver:
     def _batches(self, loader: Iterable[dict], desc: str):
         if not self.progress:
             return loader
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # the text bar: works in terminals and notebooks alike
 
         total = len(loader) if hasattr(loader, "__len__") else None
         return tqdm(loader, desc=desc, total=total, leave=False, unit="batch")
