@@ -128,3 +128,23 @@ def test_chunked_parallel_step_equals_whole_array_rule(monkeypatch, cls, rule):
     np.testing.assert_allclose(model.params["W"], w, rtol=1e-12)
     for key, value in config.items():
         np.testing.assert_allclose(opt.state["W"][key], value, rtol=1e-12)
+
+
+def test_flush_denormals_zeroes_only_negligible_values():
+    values = np.array([1e-40, -1e-39, 1e-38, 1e-22, -3e-12, 1e-8, 1.0], np.float32)
+    flushed = values.copy()
+    bn.optim.flush_denormals(flushed)
+    np.testing.assert_array_equal(flushed[:3], 0)
+    np.testing.assert_array_equal(flushed[3:], values[3:])
+
+
+def test_adam_state_of_a_dead_unit_never_goes_denormal():
+    w = np.zeros(4, np.float32)
+    config = None
+    for t in range(1, 1001):
+        dw = np.full(4, 1e-3 if t == 1 else 0.0, np.float32)  # one gradient, then none
+        w, config = bn.adam(w, dw, config, 1e-3)
+    tiny = np.finfo(np.float32).tiny
+    for key in ("m", "v"):
+        state = config[key]
+        assert not np.any((state != 0) & (np.abs(state) < tiny)), key

@@ -98,7 +98,8 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None, lr: float = 
     Defaults: ``beta1=0.9, beta2=0.999, epsilon=1e-8``; ``m``, ``v`` start at zero and
     ``t`` at 0. ``m`` and ``v`` are the rule's own state and are updated in place,
     with as few temporaries as possible: this update touches every parameter, so its
-    memory traffic is a real share of a training step.
+    memory traffic is a real share of a training step. Every 16 steps, values of
+    ``m`` and ``v`` too small to matter are flushed to 0 (see :func:`flush_denormals`).
     """
     config = {} if config is None else config
     config.setdefault("beta1", 0.9)
@@ -119,7 +120,25 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None, lr: float = 
     step += eps
     np.divide(m, step, out=step)
     step *= lr / (1 - beta1**t)
+    if t % 16 == 0:
+        flush_denormals(m)
+        flush_denormals(v)
     return np.subtract(w, step, out=out), config
+
+
+DENORMAL_FLUSH = 1e-30
+
+
+def flush_denormals(a: np.ndarray) -> None:
+    """Set the tiniest values of ``a`` (below about 1e-37) to zero, in place.
+
+    The moments of a weight whose gradient is always 0 (a dead ReLU) shrink
+    geometrically into float32's denormal range, where arithmetic is 10-100x slower.
+    Adding and subtracting 1e-30 rounds such values to 0 and leaves every value above
+    about 1e-23 exactly as it was; far below ``epsilon``, nothing in between matters.
+    """
+    a += DENORMAL_FLUSH
+    a -= DENORMAL_FLUSH
 
 
 def _check_range(name: str, value: float, low: float, high: float | None, owner: str) -> float:
