@@ -16,10 +16,7 @@ def blobs(n=200, seed=0):
 
 
 def batches(X, y, batch_size=32):
-    return [
-        {"image": X[i : i + batch_size], "label": y[i : i + batch_size]}
-        for i in range(0, len(y), batch_size)
-    ]
+    return bn.DataLoader(bn.ArrayDataset(X, y), batch_size=batch_size)
 
 
 def make_solver(seed=0, **kwargs):
@@ -79,7 +76,7 @@ def test_patience_stops_early(capsys):
 def test_nan_loss_raises_clear_error_and_keeps_history():
     solver = make_solver(learning_rate=1e-2)
     solver.train(epochs=2)
-    solver.train_dataloader[1]["image"] = np.full_like(solver.train_dataloader[1]["image"], np.nan)
+    solver.train_dataloader.dataset.images[32:64] = np.nan  # the second batch
     with pytest.raises(bn.TrainingDivergedError, match=r"epoch 3, batch 2.*smaller learning rate"):
         solver.train(epochs=2)
     assert len(solver.train_loss_history) == 2
@@ -114,3 +111,12 @@ def test_bad_solver_arguments():
         make_solver(learning_rate=-1)
     with pytest.raises(ValueError, match="patience"):
         make_solver().train(epochs=1, patience=0)
+
+
+def test_any_iterable_of_batch_dicts_works():
+    X, y = blobs()
+    as_list = [{"image": X[i : i + 50], "label": y[i : i + 50]} for i in range(0, 150, 50)]
+    net = bn.ClassificationNet(input_size=4, hidden_size=8, num_classes=3, std=0.1, seed=0)
+    solver = bn.Solver(net, as_list, as_list[:1], learning_rate=1e-2, verbose=False)
+    solver.train(epochs=3)
+    assert len(solver.train_loss_history) == 3
