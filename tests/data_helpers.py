@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import http.server
 import io
+import pickle
 import socket
+import tarfile
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -108,3 +110,38 @@ def closed_port_url(name: str = "file.zip") -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/{name}"
+
+
+def batch_pickle(images: np.ndarray, labels: list[int]) -> bytes:
+    """A batch like the official ones: rows of 3072 uint8, channel-first."""
+    rows = images.transpose(0, 3, 1, 2).reshape(len(images), 3072)
+    return pickle.dumps({b"batch_label": b"tiny", b"labels": labels, b"data": rows}, protocol=2)
+
+
+def tiny_cifar(per_batch: int = 3, test_size: int = 4, extra: dict | None = None):
+    """The archive's bytes, the expected train/test images (N, 32, 32, 3) and labels."""
+    rng = np.random.default_rng(0)
+    members = {
+        "batches.meta": pickle.dumps(
+            {b"label_names": [c.encode() for c in CLASSES], b"num_vis": 3072}, protocol=2
+        )
+    }
+    expected = {}
+    for part, names, size in [
+        ("train", [f"data_batch_{i}" for i in range(1, 6)], per_batch),
+        ("test", ["test_batch"], test_size),
+    ]:
+        images = rng.integers(0, 256, (len(names) * size, 32, 32, 3), dtype=np.uint8)
+        labels = rng.integers(0, 10, len(images)).tolist()
+        for k, name in enumerate(names):
+            rows = slice(k * size, (k + 1) * size)
+            members[name] = batch_pickle(images[rows], labels[rows])
+        expected[part] = (images, np.array(labels))
+    members.update(extra or {})
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue(), expected

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from data_helpers import serve, tiny_cifar
 from PIL import Image
 
 import barenet as bn
@@ -185,3 +186,52 @@ def test_help_explains_itself(tmp_path):
         assert command in run.stdout
     train_help = barenet("train", "--help", cwd=tmp_path)
     assert "--hidden-size" in train_help.stdout and "--resume" in train_help.stdout
+
+
+def test_download_then_train_and_compare_on_cifar10_format(tmp_path):
+    """The official archive's format, served from 127.0.0.1 as a course mirror would."""
+    import hashlib
+
+    archive, _ = tiny_cifar(per_batch=20, test_size=20)
+    with serve({"/cifar-10-python.tar.gz": archive}) as base:
+        mirror = {
+            "BARENET_CIFAR10_URL": f"{base}/cifar-10-python.tar.gz",
+            "BARENET_CIFAR10_SHA256": hashlib.sha256(archive).hexdigest(),
+        }
+        fetched = barenet("download", "cifar10", cwd=tmp_path, env_extra=mirror)
+    assert fetched.returncode == 0, fetched.stderr
+    assert "CIFAR-10 ready" in fetched.stdout and "100%" in fetched.stderr
+    # The server is gone: training and comparing use the cached archive.
+    run = barenet(
+        "train",
+        "--dataset",
+        "cifar10",
+        "--epochs",
+        1,
+        "--hidden-size",
+        16,
+        "--out",
+        "run",
+        cwd=tmp_path,
+        env_extra=mirror,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["classes"][0] == "airplane"
+    compared = barenet("compare", "--epochs", 1, "--quiet", cwd=tmp_path, env_extra=mirror)
+    assert compared.returncode == 0, compared.stderr
+    assert "comparing on the offline digits" not in compared.stdout
+
+
+def test_compare_falls_back_to_digits_without_cifar10(tmp_path):
+    run = barenet("compare", "--epochs", 1, "--limit", 50, "--quiet", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "comparing on the offline digits" in run.stdout
+
+
+def test_download_unreachable_mirror_fails_clearly(tmp_path):
+    from data_helpers import closed_port_url
+
+    url = closed_port_url("cifar-10-python.tar.gz")
+    run = barenet("download", "cifar10", cwd=tmp_path, env_extra={"BARENET_CIFAR10_URL": url})
+    assert run.returncode == 1
+    assert url in run.stderr and "Traceback" not in run.stderr

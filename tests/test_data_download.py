@@ -10,18 +10,10 @@ import zipfile
 
 import numpy as np
 import pytest
-from data_helpers import closed_port_url, png_bytes, serve
+from data_helpers import closed_port_url, png_bytes, serve, tiny_cifar
 
 from barenet.data import CIFAR10, DownloadError, ImageFolderDataset, download
 from barenet.data.archives import unpack
-
-CLASSES = [b"airplane", b"automobile", b"bird", b"cat", b"deer"] + [
-    b"dog",
-    b"frog",
-    b"horse",
-    b"ship",
-    b"truck",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -160,39 +152,6 @@ def test_unpack_tar_gz(tmp_path):
 
 
 # --- CIFAR-10 on a tiny archive of the official format ---------------------------------
-
-
-def batch_pickle(images: np.ndarray, labels: list[int]) -> bytes:
-    """A batch like the official ones: rows of 3072 uint8, channel-first."""
-    rows = images.transpose(0, 3, 1, 2).reshape(len(images), 3072)
-    return pickle.dumps({b"batch_label": b"tiny", b"labels": labels, b"data": rows}, protocol=2)
-
-
-def tiny_cifar(per_batch: int = 3, test_size: int = 4, extra: dict | None = None):
-    """The archive's bytes, the expected train/test images (N, 32, 32, 3) and labels."""
-    rng = np.random.default_rng(0)
-    members = {
-        "batches.meta": pickle.dumps({b"label_names": CLASSES, b"num_vis": 3072}, protocol=2)
-    }
-    expected = {}
-    for part, names, size in [
-        ("train", [f"data_batch_{i}" for i in range(1, 6)], per_batch),
-        ("test", ["test_batch"], test_size),
-    ]:
-        images = rng.integers(0, 256, (len(names) * size, 32, 32, 3), dtype=np.uint8)
-        labels = rng.integers(0, 10, len(images)).tolist()
-        for k, name in enumerate(names):
-            rows = slice(k * size, (k + 1) * size)
-            members[name] = batch_pickle(images[rows], labels[rows])
-        expected[part] = (images, np.array(labels))
-    members.update(extra or {})
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue(), expected
 
 
 def test_cifar10_from_a_mirror(tmp_path, monkeypatch, capsys):
