@@ -235,3 +235,44 @@ def test_download_unreachable_mirror_fails_clearly(tmp_path):
     run = barenet("download", "cifar10", cwd=tmp_path, env_extra={"BARENET_CIFAR10_URL": url})
     assert run.returncode == 1
     assert url in run.stderr and "Traceback" not in run.stderr
+
+
+def test_ctrl_c_saves_what_was_reached_and_resume_continues(tmp_path):
+    import signal
+    import time
+
+    env = {**os.environ, "BARENET_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "barenet",
+            "train",
+            "--epochs",
+            "5000",
+            "--no-patience",
+            "--out",
+            "run",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "run" / "checkpoint.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Interrupted during epoch" in out
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    done = history["epochs_done"]
+    assert 1 <= done < 5000 and len(history["train_loss"]) == done
+    with np.load(tmp_path / "run" / "model.npz", allow_pickle=False) as weights:
+        assert np.all(np.isfinite(weights["W1"]))
+    resumed = barenet("train", "--resume", "run", "--epochs", done + 2, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((tmp_path / "run" / "history.json").read_text())["epochs_done"] == done + 2
