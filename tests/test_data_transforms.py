@@ -9,6 +9,7 @@ from barenet.data import (
     ComposeTransform,
     FlattenTransform,
     NormalizeTransform,
+    RandomCrop,
     RandomHorizontalFlip,
     RescaleTransform,
     compute_image_mean_and_std,
@@ -119,3 +120,41 @@ def test_bad_normalize_arguments(batch):
         NormalizeTransform([0.5, 0.5], [1.0, 1.0])(batch)
     with pytest.raises(ValueError, match="transforms"):
         ComposeTransform([RescaleTransform(), "flip"])
+
+
+def test_crop_single_and_batch_agree_and_every_output_is_a_shifted_window():
+    images = np.random.default_rng(1).integers(0, 256, (40, 6, 7, 3), dtype=np.uint8)
+    before = images.copy()
+    batched = RandomCrop(padding=2, seed=3)(images)
+    one_by_one = RandomCrop(padding=2, seed=3)
+    np.testing.assert_array_equal(batched, np.stack([one_by_one(image) for image in images]))
+    np.testing.assert_array_equal(images, before)
+    assert batched.dtype == np.uint8 and batched.shape == images.shape
+    padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), mode="reflect")
+    shifts = set()
+    for out, source in zip(batched, padded, strict=True):
+        matches = [
+            (dy, dx)
+            for dy in range(5)
+            for dx in range(5)
+            if np.array_equal(out, source[dy : dy + 6, dx : dx + 7])
+        ]
+        assert matches, "each output is a window of the padded image"
+        shifts.add(matches[0])
+    assert len(shifts) > 5  # offsets are drawn per image
+
+
+def test_crop_constant_padding_and_zero_padding_is_identity():
+    image = np.full((4, 4, 1), 9, np.uint8)
+    shifted = RandomCrop(padding=1, seed=0, padding_mode="constant")(np.stack([image] * 30))
+    assert (shifted == 0).any() and (shifted == 9).any()
+    np.testing.assert_array_equal(RandomCrop(padding=0)(image), image)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [({"padding": -1}, "padding must be"), ({"padding_mode": "wrap"}, "padding_mode")],
+)
+def test_crop_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RandomCrop(**kwargs)

@@ -122,6 +122,11 @@ def add_optim_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="random horizontal flips of training images (recipe default)",
     )
+    group.add_argument(
+        "--crop",
+        type=_number(int, 0, name="int"),
+        help="random shifts of training images by up to this many pixels (recipe default)",
+    )
 
 
 def run_config(args: argparse.Namespace) -> dict:
@@ -148,6 +153,7 @@ def run_config(args: argparse.Namespace) -> dict:
         "epochs",
         "patience",
         "flip",
+        "crop",
         "dropout",
     ):
         if getattr(args, key, None) is not None:
@@ -236,7 +242,7 @@ def cmd_compare(args) -> int:
                 "CIFAR-10 is not downloaded (barenet download cifar10): comparing on the offline digits."
             )
     config = run_config(args)
-    config.update(flip=False, dropout=0.0, lr_decay=1.0, patience=None, limit=args.limit)
+    config.update(flip=False, crop=0, dropout=0.0, lr_decay=1.0, patience=None, limit=args.limit)
     out = Path(args.out)
     results = compare_optimizers(config, out, verbose=not args.quiet)
     print(format_comparison(results))

@@ -28,7 +28,7 @@ def compare_optimizers(config: dict, out_png: Path, verbose: bool = True) -> dic
     dict
         Optimizer name -> ``{'train_loss': [...], 'val_loss': [...], 'val_acc': [...]}``.
     """
-    data = build_data({**config, "flip": False})
+    data = build_data({**config, "flip": False, "crop": 0})
     initial = make_model(config, data.input_size, len(data.classes))
     results = {}
     for name in LABELS:

@@ -23,6 +23,7 @@ from barenet.data import (
     FlattenTransform,
     ImageFolderDataset,
     NormalizeTransform,
+    RandomCrop,
     RandomHorizontalFlip,
     RescaleTransform,
     compute_image_mean_and_std,
@@ -38,6 +39,7 @@ RECIPES = {
         "lr_decay": 0.95,
         "dropout": 0.0,
         "flip": False,
+        "crop": 0,
         "patience": 10,
     },
     "cifar10": {
@@ -48,6 +50,7 @@ RECIPES = {
         "lr_decay": 0.85,
         "dropout": 0.2,
         "flip": True,
+        "crop": 0,
         "patience": 5,
     },
 }
@@ -146,11 +149,15 @@ def _limit(train: tuple, config: dict) -> tuple:
     return train if not limit else (train[0][:limit], train[1][:limit])
 
 
-def preprocessing(mean, std, flip_seed=None) -> ComposeTransform:
-    """uint8 images -> (optionally flipped) 0..1 -> per-channel standardised -> flat float32."""
+def preprocessing(mean, std, flip: bool = False, crop: int = 0, seed=None) -> ComposeTransform:
+    """uint8 images -> (optionally flipped and shifted) -> 0..1 -> standardised per channel
+    -> flat float32. The random steps run on the uint8 batch, before the float work."""
+    rng = np.random.default_rng(seed)
     steps = [RescaleTransform(), NormalizeTransform(mean, std), FlattenTransform()]
-    if flip_seed is not None:
-        steps.insert(0, RandomHorizontalFlip(seed=flip_seed, dtype=None))
+    if crop:
+        steps.insert(0, RandomCrop(crop, seed=rng))
+    if flip:
+        steps.insert(0, RandomHorizontalFlip(seed=rng, dtype=None))
     return ComposeTransform(steps)
 
 
@@ -168,8 +175,10 @@ def build_data(config: dict, stats: tuple | None = None) -> DataBundle:
     else:
         mean, std = np.asarray(stats[0]), np.asarray(stats[1])
     seed, batch = config["seed"], config["batch_size"]
-    flip_seed = np.random.default_rng([seed, 1]) if config.get("flip") else None
-    train = ArrayDataset(x_train, y_train, preprocessing(mean, std, flip_seed))
+    augment = preprocessing(
+        mean, std, config.get("flip", False), config.get("crop", 0), seed=[seed, 1]
+    )
+    train = ArrayDataset(x_train, y_train, augment)
     plain = preprocessing(mean, std)
     return DataBundle(
         train=DataLoader(

@@ -78,9 +78,9 @@ def make_solver(config: dict, model, data: DataBundle, **kwargs) -> Solver:
 def _generators(solver: Solver) -> dict[str, np.random.Generator]:
     """Every random generator a training epoch draws from, by name."""
     gens = {"shuffle": solver.train_dataloader.rng, "dropout": solver.model.rng}
-    flip = solver.train_dataloader.dataset.transform.transforms[0]
-    if hasattr(flip, "rng"):
-        gens["flip"] = flip.rng
+    for i, step in enumerate(solver.train_dataloader.dataset.transform.transforms):
+        if hasattr(step, "rng"):  # augmentations (they may share one generator)
+            gens[f"augment{i}"] = step.rng
     return gens
 
 

@@ -196,6 +196,64 @@ class RandomHorizontalFlip:
         return f"RandomHorizontalFlip(prob={self.prob})"
 
 
+class RandomCrop:
+    """Pad each image by ``padding`` pixels and crop it back at a random offset.
+
+    Each image is shifted by up to ``padding`` pixels in each direction, so a
+    net sees a slightly different framing of it in every epoch.
+
+    Parameters
+    ----------
+    padding : int
+        Largest shift in pixels, >= 0.
+    seed : int or np.random.Generator or None
+        Source of the offsets (never the global random state). One image uses
+        two draws and a batch of B uses 2B, so cropping images one by one or as
+        a batch gives the same result for the same seed.
+    padding_mode : {'reflect', 'constant'}
+        Fill of the border: a mirror of the image (no artificial black edges)
+        or zeros.
+    """
+
+    def __init__(
+        self,
+        padding: int = 2,
+        seed: int | np.random.Generator | None = None,
+        padding_mode: str = "reflect",
+    ) -> None:
+        if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
+            raise ValueError(f"padding must be an int >= 0, got {padding!r}")
+        if padding_mode not in ("reflect", "constant"):
+            raise ValueError(f"padding_mode must be 'reflect' or 'constant', got {padding_mode!r}")
+        self.padding = int(padding)
+        self.padding_mode = padding_mode
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        images = np.asarray(images)
+        if images.ndim not in (3, 4):
+            raise ValueError(
+                f"RandomCrop needs (H, W, C) or (B, H, W, C) images, got {images.shape}"
+            )
+        batch = images[np.newaxis] if images.ndim == 3 else images
+        p, side = self.padding, 2 * self.padding + 1
+        height, width = batch.shape[1:3]
+        pad = ((0, 0), (p, p), (p, p), (0, 0))
+        padded = np.pad(batch, pad, mode=self.padding_mode)
+        offsets = self.rng.integers(0, side, size=(len(batch), 2))
+        codes = offsets[:, 0] * side + offsets[:, 1]
+        out = np.empty_like(batch)
+        # One slice copy per distinct offset (at most side**2), not one per image.
+        for code in np.unique(codes):
+            dy, dx = divmod(int(code), side)
+            chosen = codes == code
+            out[chosen] = padded[chosen, dy : dy + height, dx : dx + width]
+        return out[0] if images.ndim == 3 else out
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(padding={self.padding}, padding_mode={self.padding_mode!r})"
+
+
 class ComposeTransform:
     """Apply ``transforms`` in order; consecutive Rescale/Normalize run as one affine map.
 
