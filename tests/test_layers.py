@@ -164,19 +164,23 @@ def test_dropout_gradient_and_modes():
     x = rng.standard_normal((6, 9))
     dout = rng.standard_normal((6, 9))
     layer = bn.Dropout(p=0.4, seed=0)
-    out, mask = layer.forward(x)
-    dx = layer.backward(dout, mask)
-    # Numerical gradient with the mask held fixed.
-    dx_num = eval_numerical_gradient_array(lambda v: v * mask, x, dout)
+    out, kept = layer.forward(x)
+    dx = layer.backward(dout, kept)
+    assert kept.dtype == bool
+
+    def forward_with_fixed_mask(v):
+        layer.rng = np.random.default_rng(0)  # the same mask at every evaluation
+        return layer.forward(v)[0]
+
+    dx_num = eval_numerical_gradient_array(forward_with_fixed_mask, x, dout)
     assert rel_error(dx, dx_num) < 1e-8
-    kept = mask != 0
     assert 0.4 < kept.mean() < 0.8
     np.testing.assert_allclose(out[kept], x[kept] / 0.6)
     layer.eval()
     out_eval, cache = layer.forward(x)
     assert out_eval is x and cache is None
     # Same seed, same masks.
-    np.testing.assert_array_equal(bn.Dropout(0.4, seed=0).forward(x)[1], mask)
+    np.testing.assert_array_equal(bn.Dropout(0.4, seed=0).forward(x)[1], kept)
 
 
 def test_dropout_keeps_expectation():

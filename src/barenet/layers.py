@@ -324,23 +324,24 @@ class Dropout:
         Returns
         -------
         out : ndarray, shape and dtype of ``x``
-        cache : ndarray or None
-            The scaled mask (0 or ``1 / (1 - p)``, dtype of ``x``), or None when
-            nothing was dropped.
+        cache : ndarray of bool or None
+            Which units were kept (a quarter of the memory of a float mask), or
+            None when nothing was dropped.
         """
         if not self.training or self.p == 0.0:
             return x, None
         keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
-        mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p))
-        return x * mask, mask
+        out = x * keep
+        out *= x.dtype.type(1.0 / (1.0 - self.p))
+        return out, keep
 
     def backward(self, dout: np.ndarray, cache: np.ndarray | None) -> np.ndarray:
-        """Gradient wrt the input: ``dout * mask`` (``dout`` itself when nothing was dropped).
+        """Gradient wrt the input: ``dout / (1 - p)`` where kept, 0 where dropped.
 
         Parameters
         ----------
         dout : ndarray, shape of the forward output
-        cache : ndarray or None, the mask from the forward pass
+        cache : ndarray of bool or None, the kept units from the forward pass
 
         Returns
         -------
@@ -348,7 +349,9 @@ class Dropout:
         """
         if cache is None:
             return dout
-        return dout * cache
+        dx = dout * cache
+        dx *= dout.dtype.type(1.0 / (1.0 - self.p))
+        return dx
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
