@@ -1,9 +1,9 @@
-"""Time one training step (forward, loss, backward, Adam update) of ClassificationNet.
+"""Time one training step (forward, loss, backward, update) of ClassificationNet.
 
 Compares, in one run and on the same data:
 
-* barenet, float32;
-* the same network in PyTorch on the CPU, when torch is installed;
+* barenet, float32, with SGD and with Adam;
+* the same network and optimizer in PyTorch on the CPU, when torch is installed;
 * the machine's float32 matrix-product speed: the step's three matrix products per
   layer (two for the first, which needs no input gradient) timed alone with NumPy.
 
@@ -35,7 +35,7 @@ def median_time(fn, repeats: int, warmup: int = 5) -> float:
     return statistics.median(times)
 
 
-def barenet_step(sizes, X, y):
+def barenet_step(sizes, X, y, optimizer):
     net = bn.ClassificationNet(
         num_layer=len(sizes) - 1,
         input_size=sizes[0],
@@ -45,7 +45,7 @@ def barenet_step(sizes, X, y):
         seed=0,
     )
     loss_func = bn.CrossEntropyFromLogits()
-    opt = bn.Adam(net, loss_func, learning_rate=1e-4)
+    opt = {"sgd": bn.SGD, "adam": bn.Adam}[optimizer](net, loss_func, learning_rate=1e-4)
 
     def step():
         _, dlogits = loss_func(net.forward(X), y)
@@ -55,7 +55,7 @@ def barenet_step(sizes, X, y):
     return step
 
 
-def torch_step(sizes, X, y):
+def torch_step(sizes, X, y, optimizer):
     import torch
 
     layers = []
@@ -64,7 +64,7 @@ def torch_step(sizes, X, y):
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    opt = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[optimizer](model.parameters(), lr=1e-4)
     loss_func = torch.nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
 
@@ -127,18 +127,26 @@ def main(argv=None):
         f"batch {args.batch}, float32, median of {args.repeats} steps; threads: numpy default"
         + (f", torch {torch.get_num_threads()}" if torch else "")
     )
-    header = f"{'network':<18}{'barenet ms':>11}{'torch ms':>10}{'bn/torch':>10}{'matmul ms':>11}{'bn/matmul':>11}{'bn GFLOP/s':>12}"
+    header = (
+        f"{'network':<18}{'update':<7}{'barenet ms':>11}{'torch ms':>10}{'bn/torch':>10}"
+        f"{'matmul ms':>11}{'bn/matmul':>11}{'bn GFLOP/s':>12}"
+    )
     print(header)
     for sizes in ([3072, 128, 10], [3072, 512, 512, 10]):
-        t_bn = median_time(barenet_step(sizes, X, y), args.repeats)
         t_mm = median_time(matmul_only_step(sizes, X), args.repeats)
-        t_torch = median_time(torch_step(sizes, X, y), args.repeats) if torch else float("nan")
-        gflops = flops_per_step(sizes, args.batch) / t_bn / 1e9
-        name = "-".join(map(str, sizes))
-        print(
-            f"{name:<18}{t_bn * 1e3:>11.2f}{t_torch * 1e3:>10.2f}{t_bn / t_torch:>10.2f}"
-            f"{t_mm * 1e3:>11.2f}{t_bn / t_mm:>11.2f}{gflops:>12.1f}"
-        )
+        for optimizer in ("sgd", "adam"):
+            t_bn = median_time(barenet_step(sizes, X, y, optimizer), args.repeats)
+            t_torch = (
+                median_time(torch_step(sizes, X, y, optimizer), args.repeats)
+                if torch
+                else float("nan")
+            )
+            gflops = flops_per_step(sizes, args.batch) / t_bn / 1e9
+            name = "-".join(map(str, sizes))
+            print(
+                f"{name:<18}{optimizer:<7}{t_bn * 1e3:>11.2f}{t_torch * 1e3:>10.2f}{t_bn / t_torch:>10.2f}"
+                f"{t_mm * 1e3:>11.2f}{t_bn / t_mm:>11.2f}{gflops:>12.1f}"
+            )
 
 
 if __name__ == "__main__":
