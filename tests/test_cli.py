@@ -276,3 +276,21 @@ def test_ctrl_c_saves_what_was_reached_and_resume_continues(tmp_path):
     resumed = barenet("train", "--resume", "run", "--epochs", done + 2, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((tmp_path / "run" / "history.json").read_text())["epochs_done"] == done + 2
+
+
+def test_limit_takes_a_random_subset_of_every_class(tmp_path, small_cifar_zip, monkeypatch):
+    from barenet.recipes import load_arrays
+
+    monkeypatch.setenv("BARENET_CACHE_DIR", str(tmp_path / "cache"))
+    config = {
+        "data": str(small_cifar_zip),
+        "dataset": "cifar10",
+        "val_fraction": 0.1,
+        "seed": 0,
+        "limit": 30,
+    }
+    (images, labels), (val_images, val_labels), _, classes = load_arrays(config)
+    assert len(labels) == 30 and len(classes) == 10
+    assert len(np.unique(labels)) >= 8  # not the first 30 files, which are all airplanes
+    again = load_arrays(config)[0][1]
+    np.testing.assert_array_equal(labels, again)

@@ -50,7 +50,7 @@ def compare_optimizers(config: dict, out_png: Path, verbose: bool = True) -> dic
             "val_acc": solver.val_acc_history,
         }
     curves = {LABELS[name]: r["train_loss"] for name, r in results.items()}
-    source = config.get("data") or config["dataset"]
+    source = Path(config["data"]).name if config.get("data") else config["dataset"]
     plot_loss_curves(
         curves, out_png, title=f"Training loss on {len(data.train.dataset)} images of {source}"
     )

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def _save(fig, path: str | os.PathLike) -> Path:
@@ -46,6 +47,7 @@ def plot_history(history: dict, path: str | os.PathLike, title: str = "") -> Pat
             if values:
                 ax.plot(range(1, len(values) + 1), values, marker=".", label=split)
         ax.set_xlabel("Epochs")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("Loss" if kind == "loss" else "Accuracy")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right" if kind == "loss" else "lower right")
@@ -77,6 +79,7 @@ def plot_loss_curves(
     for label, values in curves.items():
         ax.plot(range(1, len(values) + 1), values, label=label)
     ax.set_xlabel("Epochs")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("Loss")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")

@@ -145,8 +145,15 @@ def load_arrays(config: dict) -> tuple[tuple, tuple, tuple, list]:
 
 
 def _limit(train: tuple, config: dict) -> tuple:
+    """A seeded random subset of ``config['limit']`` training images (all when unset).
+
+    Random, not the first N: image folders list their files class by class.
+    """
     limit = config.get("limit")
-    return train if not limit else (train[0][:limit], train[1][:limit])
+    if not limit or limit >= len(train[1]):
+        return train
+    chosen = np.sort(np.random.default_rng([config["seed"], 3]).permutation(len(train[1]))[:limit])
+    return train[0][chosen], train[1][chosen]
 
 
 def preprocessing(mean, std, flip: bool = False, crop: int = 0, seed=None) -> ComposeTransform:

@@ -204,7 +204,8 @@ def finish_run(
         "stop_reason": solver.stop_reason,
     }
     write_json(out_dir / "history.json", history)
-    title = f"{config.get('data') or config['dataset']}: test accuracy {test_acc:.2%}"
+    source = Path(config["data"]).name if config.get("data") else config["dataset"]
+    title = f"{source}: test accuracy {test_acc:.2%}"
     plot_history(history, out_dir / "curves.png", title=title)
     return history
 
