@@ -35,7 +35,9 @@ def run(args: list[str], out: Path) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     root = Path(__file__).resolve().parents[1]
-    parser.add_argument("--zip", type=Path, default=root.parent / "shared" / "data" / "cifar10-jpg.zip")
+    parser.add_argument(
+        "--zip", type=Path, default=root.parent / "shared" / "data" / "cifar10-jpg.zip"
+    )
     parser.add_argument("--out", type=Path, default=root / "benchmarks" / "out")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -53,8 +55,12 @@ def main(argv=None) -> None:
     print()
     print(f"{'recipe':<10}{'test acc':>10}{'train+eval s':>14}{'epochs':>8}{'best':>6}")
     for name, h in (("digits", digits), ("cifar10", cifar)):
-        print(f"{name:<10}{h['test_accuracy']:>10.2%}{h['wall_time_s']:>14.1f}{h['epochs_done']:>8}{h['best_epoch']:>6}")
-    print(f"CIFAR-10 decode into the cache (first load, or cached reload if present): {decode:.1f} s")
+        print(
+            f"{name:<10}{h['test_accuracy']:>10.2%}{h['wall_time_s']:>14.1f}{h['epochs_done']:>8}{h['best_epoch']:>6}"
+        )
+    print(
+        f"CIFAR-10 decode into the cache (first load, or cached reload if present): {decode:.1f} s"
+    )
 
 
 if __name__ == "__main__":

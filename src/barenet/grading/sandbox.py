@@ -6,7 +6,7 @@ whole process group is killed, a minimal environment and a working folder of its
 own. Where bubblewrap (``bwrap``) can create namespaces, the child also runs with
 no network, its own PID namespace, a read-only view of only the system and Python
 folders it needs, an empty ``/tmp``, and the working folder as the one writable
-place. See ``THREAT_MODEL.md`` for what this does and does not stop.
+place. The README's threat model says what this does and does not stop.
 """
 
 from __future__ import annotations
