@@ -47,6 +47,9 @@ def test_train_then_evaluate_on_offline_default(tmp_path):
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", evaluated.stdout).group(1))
     assert accuracy == pytest.approx(history["test_accuracy"], abs=1e-4)
     assert len(re.findall(r"^\d\s+\d+\.\d+%", evaluated.stdout, re.M)) == 10  # one row per class
+    again = barenet("train", "--epochs", 1, "--out", "run", cwd=tmp_path)
+    assert again.returncode == 2 and "already holds a run" in again.stderr
+    assert json.loads((out / "history.json").read_text()) == history  # nothing overwritten
 
 
 def test_resume_gives_the_same_weights_as_one_run(tmp_path):

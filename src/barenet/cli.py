@@ -180,6 +180,17 @@ def run_config(args: argparse.Namespace) -> dict:
     return config
 
 
+def fresh_run_dir(config: dict) -> Path:
+    """``runs/<date>-<time>-<data>``, with a counter if that folder exists already."""
+    stem = Path(config["data"]).stem if config["data"] else config["dataset"]
+    base = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{stem}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
 def cmd_train(args) -> int:
     from barenet.runs import train_run
 
@@ -194,12 +205,12 @@ def cmd_train(args) -> int:
             config["epochs"] = args.epochs
     else:
         config = run_config(args)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        out = (
-            Path(args.out)
-            if args.out
-            else Path("runs") / f"{stamp}-{Path(config['data'] or config['dataset']).stem}"
-        )
+        out = Path(args.out) if args.out else fresh_run_dir(config)
+        if (out / "model.npz").exists() or (out / "checkpoint.npz").exists():
+            raise ValueError(
+                f"--out: {out} already holds a run; continue it with --resume {out} "
+                "or choose another folder (nothing was overwritten)"
+            )
     history = train_run(config, out, resume=bool(args.resume))
     print(
         f"test accuracy: {history['test_accuracy']:.4f} ({history['test_accuracy']:.2%}) "
