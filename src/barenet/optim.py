@@ -115,12 +115,13 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None, lr: float = 
     m += (1 - beta1) * dw
     v *= beta2
     v += (1 - beta2) * np.square(dw)
-    # lr * m_hat / (sqrt(v_hat) + eps), with the bias corrections moved onto scalars.
+    # lr * m_hat / (sqrt(v_hat) + eps) with the bias corrections moved onto scalars:
+    # = lr * s2 / c1 * m / (sqrt(v) + eps * s2), where c1 = 1 - beta1**t, s2 = sqrt(1 - beta2**t).
+    s2 = np.sqrt(1 - beta2**t)
     step = np.sqrt(v)
-    step *= 1 / np.sqrt(1 - beta2**t)
-    step += eps
+    step += eps * s2
     np.divide(m, step, out=step)
-    step *= lr / (1 - beta1**t)
+    step *= lr * s2 / (1 - beta1**t)
     if t % 16 == 0:
         flush_denormals(m)
         flush_denormals(v)
