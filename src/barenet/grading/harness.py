@@ -163,20 +163,10 @@ class UnitTest:
         return result
 
 
-@dataclass(frozen=True)
-class GroupResult:
-    """The results of a group of tests, as data.
+class Counted:
+    """Counts and score of anything with a sequence of TestResult in ``results``."""
 
-    Attributes
-    ----------
-    name : str
-    results : tuple of TestResult
-    """
-
-    __test__ = False
-
-    name: str
-    results: tuple[TestResult, ...]
+    results: Sequence[TestResult]
 
     @property
     def passed(self) -> int:
@@ -189,6 +179,22 @@ class GroupResult:
     @property
     def score(self) -> int:
         return score_percent(self.passed, self.total)
+
+
+@dataclass(frozen=True)
+class GroupResult(Counted):
+    """The results of a group of tests, as data.
+
+    Attributes
+    ----------
+    name : str
+    results : tuple of TestResult
+    """
+
+    __test__ = False
+
+    name: str
+    results: tuple[TestResult, ...]
 
     def lines(self) -> list[str]:
         """Every line the group prints: one per test, then the summary."""

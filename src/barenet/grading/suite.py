@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from barenet.grading.harness import GroupResult, TestResult, score_percent, summary_lines
+from barenet.grading.harness import Counted, GroupResult, TestResult, summary_lines
 from barenet.grading.wrappers import (
     AffineTestWrapper,
     ReluTestWrapper,
@@ -39,7 +39,7 @@ EXERCISE_NAMES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class SuiteResult:
+class SuiteResult(Counted):
     """The results of every exercise's tests, as data.
 
     Attributes
@@ -59,18 +59,6 @@ class SuiteResult:
     @property
     def results(self) -> list[TestResult]:
         return [result for group in self.groups for result in group.results]
-
-    @property
-    def passed(self) -> int:
-        return sum(result.passed for result in self.results)
-
-    @property
-    def total(self) -> int:
-        return len(self.results)
-
-    @property
-    def score(self) -> int:
-        return score_percent(self.passed, self.total)
 
     def lines(self) -> list[str]:
         """What the suite prints: missing names, notes, one line per test, summary, score."""
