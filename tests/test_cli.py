@@ -163,6 +163,8 @@ def test_size_total_equals_compute_network_size(tmp_path):
         (["train", "--lr", "-1"], "must be > 0.0"),
         (["train", "--data", "no/such/folder"], "does not exist"),
         (["train", "--momentum", "1.5"], "--momentum must be in [0, 1)"),
+        (["train", "--std", "big"], "argument --std: expected a float"),
+        (["train", "--val-fraction", "0.7"], "must be below 0.5"),
         (["evaluate", "."], "has no config.json"),
         (["frobnicate"], "invalid choice"),
     ],

@@ -41,6 +41,23 @@ def _number(kind, low=None, low_inclusive=True, name="value"):
 
 
 positive_int = _number(int, 1, name="positive int")
+
+
+def init_std(text: str) -> str | float:
+    """``'he'``, ``'xavier'`` or a positive float."""
+    if text in ("he", "xavier"):
+        return text
+    return _number(float, 0.0, low_inclusive=False, name="std")(text)
+
+
+def val_fraction(text: str) -> float:
+    """A share in (0, 0.5): some images must be left for training."""
+    value = _number(float, 0.0, low_inclusive=False, name="fraction")(text)
+    if value >= 0.5:
+        raise argparse.ArgumentTypeError(f"must be below 0.5, got {text}")
+    return value
+
+
 non_negative_float = _number(float, 0.0, name="non-negative float")
 positive_float = _number(float, 0.0, low_inclusive=False, name="positive float")
 
@@ -62,7 +79,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--val-fraction",
-        type=_number(float, 0.0, False),
+        type=val_fraction,
         default=0.1,
         help="share of the training images held out for validation (default 0.1)",
     )
@@ -88,7 +105,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--activation", choices=ACTIVATION_CHOICES, default="relu")
     group.add_argument(
-        "--std", default="he", help="weight init std: a float, 'he' or 'xavier' (default he)"
+        "--std",
+        type=init_std,
+        default="he",
+        help="weight init std: a float, 'he' or 'xavier' (default he)",
     )
     group.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     group.add_argument(
@@ -171,7 +191,7 @@ def run_config(args: argparse.Namespace) -> dict:
                 f"--num-layer {args.num_layer} needs {args.num_layer - 1} hidden sizes, got {hidden}"
             )
     config["hidden_size"] = list(hidden)
-    config["std"] = args.std if args.std in ("he", "xavier") else float(args.std)
+    config["std"] = args.std
     if not 0 <= config["dropout"] < 1:
         raise ValueError(f"--dropout must be in [0, 1), got {config['dropout']}")
     for key in ("momentum", "beta1", "beta2"):
@@ -362,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(compare)
     add_optim_options(compare)
     compare.set_defaults(
-        limit=500, hidden_size=[128], learning_rate=1e-3, epochs=20, batch_size=50, std="1e-3"
+        limit=500, hidden_size=[128], learning_rate=1e-3, epochs=20, batch_size=50, std=1e-3
     )
     compare.add_argument(
         "--out", default="optimizers.png", metavar="PNG", help="plot file (default optimizers.png)"
