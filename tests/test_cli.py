@@ -299,3 +299,17 @@ def test_limit_takes_a_random_subset_of_every_class(tmp_path, small_cifar_zip, m
     assert len(np.unique(labels)) >= 8  # not the first 30 files, which are all airplanes
     again = load_arrays(config)[0][1]
     np.testing.assert_array_equal(labels, again)
+
+
+def test_divergence_exits_1_with_advice_and_keeps_the_run(tmp_path):
+    run = barenet(
+        "train", "--optimizer", "sgd", "--lr", "1e4", "--epochs", 3, "--out", "run", cwd=tmp_path
+    )
+    assert run.returncode == 1
+    assert (
+        "training diverged. Try a smaller learning rate" in run.stderr
+        and "Traceback" not in run.stderr
+    )
+    assert (tmp_path / "run" / "history.json").exists() and (
+        tmp_path / "run" / "model.npz"
+    ).exists()

@@ -11,6 +11,7 @@ import numpy as np
 
 from barenet.data import DownloadError
 from barenet.recipes import RECIPES, cifar10_is_available
+from barenet.solver import TrainingDivergedError
 
 ACTIVATION_CHOICES = ["relu", "leaky_relu", "sigmoid", "tanh"]
 OPTIMIZER_CHOICES = ["adam", "sgd_momentum", "sgd"]
@@ -441,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"barenet {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except (DownloadError, FileNotFoundError) as error:
+    except (DownloadError, FileNotFoundError, TrainingDivergedError) as error:
         print(f"barenet {args.command}: error: {error}", file=sys.stderr)
         return 1
 

@@ -50,7 +50,8 @@ def plot_history(history: dict, path: str | os.PathLike, title: str = "") -> Pat
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("Loss" if kind == "loss" else "Accuracy")
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right" if kind == "loss" else "lower right")
+        if ax.lines:
+            ax.legend(loc="upper right" if kind == "loss" else "lower right")
     if title:
         fig.suptitle(title)
     return _save(fig, path)
