@@ -23,6 +23,7 @@ from barenet.cli import main as barenet_main
 def run(args: list[str], out: Path) -> dict:
     import json
 
+    shutil.rmtree(out, ignore_errors=True)  # scratch space: each benchmark starts fresh
     start = time.perf_counter()
     status = barenet_main(["train", *args, "--out", str(out)])
     if status != 0:
