@@ -162,3 +162,9 @@ def test_bad_constructor_arguments(kwargs, match):
 def test_wrong_input_size_names_expected_shape():
     with pytest.raises(ValueError, match="with 3072 values per sample"):
         bn.ClassificationNet().forward(np.zeros((2, 28, 28)))
+
+
+def test_load_rejects_a_file_that_is_not_a_saved_net(tmp_path):
+    np.savez(tmp_path / "other.npz", W1=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="is not a ClassificationNet saved by barenet"):
+        bn.ClassificationNet.load(tmp_path / "other.npz")

@@ -101,6 +101,8 @@ class Network:
     def load(cls, path: str | os.PathLike) -> Network:
         """Rebuild a network saved with :meth:`save` (loaded with ``allow_pickle=False``)."""
         with np.load(path, allow_pickle=False) as data:
+            if "__config__" not in data or str(data.get("__class__", cls.__name__)) != cls.__name__:
+                raise ValueError(f"{path} is not a {cls.__name__} saved by barenet")
             config = json.loads(str(data["__config__"]))
             net = cls(**config)
             for key in net.params:
