@@ -42,7 +42,8 @@ class Sigmoid:
         """
         e = np.exp(-np.abs(x))
         out = np.where(x >= 0, 1, e) / (1 + e)
-        out = out.astype(np.result_type(x, np.float32), copy=False)
+        if np.issubdtype(np.asarray(x).dtype, np.floating):
+            out = out.astype(x.dtype, copy=False)  # e.g. float16 stays float16
         return out, out
 
     def backward(self, dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
