@@ -313,3 +313,25 @@ def test_divergence_exits_1_with_advice_and_keeps_the_run(tmp_path):
     assert (tmp_path / "run" / "history.json").exists() and (
         tmp_path / "run" / "model.npz"
     ).exists()
+
+
+def test_flip_trained_runs_average_each_test_image_with_its_mirror(tmp_path):
+    from barenet.recipes import build_data
+    from barenet.runs import load_run, predict_views
+
+    run = barenet("train", "--flip", "--epochs", 2, "--out", "run", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert history["test_views"] == 2 and "mirror image averaged" in run.stdout
+    config, model = load_run(tmp_path / "run")
+    data = build_data(config, stats=(config["norm_mean"], config["norm_std"]))
+    plain, mirrored = ([b["image"] for b in view] for view in data.test_views)
+    images = np.concatenate(plain).reshape(-1, 8, 8, 1)
+    np.testing.assert_allclose(np.concatenate(mirrored).reshape(-1, 8, 8, 1), images[:, :, ::-1])
+    model.eval()
+    logp = bn.log_softmax(model.forward(images.reshape(len(images), -1)))
+    logp_mirror = bn.log_softmax(model.forward(images[:, :, ::-1].reshape(len(images), -1)))
+    expected = (np.exp(logp) + np.exp(logp_mirror)).argmax(axis=1)
+    labels, preds, acc = predict_views(model, data.test_views)
+    np.testing.assert_array_equal(preds, expected)
+    assert acc == pytest.approx(history["test_accuracy"])

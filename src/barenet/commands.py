@@ -97,8 +97,14 @@ def cmd_train(args) -> int:
                 "or choose another folder (nothing was overwritten)"
             )
     history = train_run(config, out, resume=bool(args.resume))
+    views = (
+        f" with each image and its mirror image averaged "
+        f"({history['test_accuracy_single_view']:.2%} from the images alone)"
+        if history["test_views"] > 1
+        else ""
+    )
     print(
-        f"test accuracy: {history['test_accuracy']:.4f} ({history['test_accuracy']:.2%}) "
+        f"test accuracy: {history['test_accuracy']:.4f} ({history['test_accuracy']:.2%}){views} "
         f"after {history['epochs_done']} epochs, best epoch {history['best_epoch']}, "
         f"{history['wall_time_s']:.1f} s"
     )
@@ -108,7 +114,7 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from barenet.recipes import build_data
-    from barenet.runs import confusion_matrix, format_confusion, load_run
+    from barenet.runs import confusion_matrix, format_confusion, load_run, predict_views
 
     config, model = load_run(Path(args.run_dir))
     if args.data or args.dataset:
@@ -122,8 +128,13 @@ def cmd_evaluate(args) -> int:
         raise ValueError(
             f"--data: images have {data.input_size} values, the model expects {model.input_size}"
         )
-    labels, preds, acc = model.get_dataset_prediction(data.test)
-    print(f"test accuracy: {acc:.4f} ({acc:.2%}) on {len(labels)} images")
+    labels, preds, acc = predict_views(model, data.test_views)
+    views = (
+        " (softmax averaged over each image and its mirror image)"
+        if len(data.test_views) > 1
+        else ""
+    )
+    print(f"test accuracy: {acc:.4f} ({acc:.2%}) on {len(labels)} images{views}")
     print(format_confusion(confusion_matrix(labels, preds, len(data.classes)), data.classes))
     return 0
 

@@ -65,6 +65,9 @@ class DataBundle:
     train, val, test : DataLoader
         Batches ``{'image': (B, D) float, 'label': (B,) int}``; only ``train`` shuffles
         and augments.
+    test_views : list of DataLoader
+        ``test``, and when training flips images, ``test`` with every image mirrored:
+        the same images in the same order, whose predictions are averaged.
     classes : list of str
     input_size : int
         D, values per flattened image.
@@ -75,6 +78,7 @@ class DataBundle:
     train: DataLoader
     val: DataLoader
     test: DataLoader
+    test_views: list
     classes: list
     input_size: int
     mean: list
@@ -187,12 +191,18 @@ def build_data(config: dict, stats: tuple | None = None) -> DataBundle:
     )
     train = ArrayDataset(x_train, y_train, augment)
     plain = preprocessing(mean, std)
+    test = DataLoader(ArrayDataset(x_test, y_test, plain), batch_size=1024)
+    test_views = [test]
+    if config.get("flip"):
+        mirror = ComposeTransform([RandomHorizontalFlip(prob=1.0, dtype=None), *plain.transforms])
+        test_views.append(DataLoader(ArrayDataset(x_test, y_test, mirror), batch_size=1024))
     return DataBundle(
         train=DataLoader(
             train, batch_size=batch, shuffle=True, seed=np.random.default_rng([seed, 2])
         ),
         val=DataLoader(ArrayDataset(x_val, y_val, plain), batch_size=1024),
-        test=DataLoader(ArrayDataset(x_test, y_test, plain), batch_size=1024),
+        test=test,
+        test_views=test_views,
         classes=list(classes),
         input_size=int(np.prod(x_train.shape[1:])),
         mean=[float(m) for m in mean],

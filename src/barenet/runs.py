@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from barenet.losses import log_softmax
 from barenet.networks import ClassificationNet
 from barenet.optim import SGD, Adam, SGDMomentum
 from barenet.plots import plot_history
@@ -194,12 +195,15 @@ def finish_run(
 ) -> dict:
     """Save best weights, history (with test accuracy) and curves."""
     solver.model.save(out_dir / "model.npz")
-    _, _, test_acc = solver.model.get_dataset_prediction(data.test)
+    _, _, test_acc = predict_views(solver.model, data.test_views)
+    _, _, single_view_acc = solver.model.get_dataset_prediction(data.test)
     history = {
         **history_of(solver),
         "best_epoch": solver.best_epoch,
         "epochs_done": solver.epoch,
         "test_accuracy": test_acc,
+        "test_accuracy_single_view": single_view_acc,
+        "test_views": len(data.test_views),
         "wall_time_s": round(wall_time, 3),
         "stop_reason": solver.stop_reason,
     }
@@ -208,6 +212,32 @@ def finish_run(
     title = f"{source}: test accuracy {test_acc:.2%}"
     plot_history(history, out_dir / "curves.png", title=title)
     return history
+
+
+def predict_views(model, loaders: list) -> tuple[np.ndarray, np.ndarray, float]:
+    """Predict from the softmax averaged over several views of the same images.
+
+    Parameters
+    ----------
+    model : Network
+    loaders : list of DataLoader
+        The same images in the same order, each transformed its own way (as they are,
+        mirrored, ...). With one loader these are the plain predictions.
+
+    Returns
+    -------
+    labels, predictions : ndarray, shape (N,)
+    accuracy : float
+    """
+    model.eval()
+    labels, preds = [], []
+    for views in zip(*loaders, strict=True):
+        probs = sum(np.exp(log_softmax(model.forward(view["image"]))) for view in views)
+        labels.append(views[0]["label"])
+        preds.append(probs.argmax(axis=1))
+    model.train()
+    labels, preds = np.concatenate(labels), np.concatenate(preds)
+    return labels, preds, float(np.mean(labels == preds))
 
 
 def load_run(run_dir: Path) -> tuple[dict, ClassificationNet]:
