@@ -2,6 +2,8 @@
 
 * CIFAR-10 (the image-folder zip: 50,000 training images, of which 10% are held out
   for validation, and the 10,000 test images): target >= 56% test accuracy in <= 3 min.
+  The recipe trains with flips, so its test accuracy averages the softmax of each test
+  image and its mirror image; the single-view accuracy is printed beside it.
 * The offline digits default: target >= 95% test accuracy in <= 10 s.
 
 The wall time counts training, validation and the final test pass; the one-time
@@ -54,10 +56,13 @@ def main(argv=None) -> None:
     shutil.copy(args.out / "cifar10" / "curves.png", root / "docs" / "cifar10_curves.png")
 
     print()
-    print(f"{'recipe':<10}{'test acc':>10}{'train+eval s':>14}{'epochs':>8}{'best':>6}")
+    print(
+        f"{'recipe':<10}{'test acc':>10}{'single view':>13}{'train+eval s':>14}{'epochs':>8}{'best':>6}"
+    )
     for name, h in (("digits", digits), ("cifar10", cifar)):
         print(
-            f"{name:<10}{h['test_accuracy']:>10.2%}{h['wall_time_s']:>14.1f}{h['epochs_done']:>8}{h['best_epoch']:>6}"
+            f"{name:<10}{h['test_accuracy']:>10.2%}{h['test_accuracy_single_view']:>13.2%}"
+            f"{h['wall_time_s']:>14.1f}{h['epochs_done']:>8}{h['best_epoch']:>6}"
         )
     print(
         f"CIFAR-10 decode into the cache (first load, or cached reload if present): {decode:.1f} s"
