@@ -119,33 +119,28 @@ def load_arrays(config: dict) -> tuple[tuple, tuple, tuple, list]:
     wins over ``dataset``), ``val_fraction``, ``seed``, ``limit`` (training images).
     """
     seed, fraction = config["seed"], config["val_fraction"]
-    if config.get("data"):
-        path = config["data"]
-        if not Path(path).exists():
-            raise ValueError(
-                f"--data: {path} does not exist (expected an image folder or a .zip of one)"
-            )
-        roots = find_split_folders(path)
+    path = config.get("data")
+    if path and not Path(path).exists():
+        raise ValueError(
+            f"--data: {path} does not exist (expected an image folder or a .zip of one)"
+        )
+    roots = find_split_folders(path) if path else None
+    if roots is not None or (not path and config["dataset"] == "cifar10"):
+        # A given test set: only validation is split off the training images.
         if roots is not None:
-            full = ImageFolderDataset(roots[0], split=None, mode="all")
-            test = ImageFolderDataset(roots[1], split=None, mode="all")
-            train, val = _split_off_validation(full.images, full.labels, fraction, seed)
-            classes = full.classes
+            full, test = (ImageFolderDataset(root, split=None, mode="all") for root in roots)
         else:
-            split = {"train": 1 - 2 * fraction, "val": fraction, "test": fraction}
-            parts = {m: ImageFolderDataset(path, mode=m, split=split, seed=seed) for m in split}
-            train, val, test = ((p.images, p.labels) for p in parts.values())
-            classes = parts["train"].classes
-            return _limit(train, config), val, test, classes
-        return _limit(train, config), val, (test.images, test.labels), classes
-    if config["dataset"] == "cifar10":
-        full, test = CIFAR10(train=True), CIFAR10(train=False)
+            full, test = CIFAR10(train=True), CIFAR10(train=False)
         train, val = _split_off_validation(full.images, full.labels, fraction, seed)
         return _limit(train, config), val, (test.images, test.labels), full.classes
+    # One collection of images: a seeded three-way split.
     split = {"train": 1 - 2 * fraction, "val": fraction, "test": fraction}
-    parts = {m: DigitsDataset(mode=m, split=split, seed=seed) for m in split}
-    train, val, test = ((p.images, p.labels) for p in parts.values())
-    return _limit(train, config), val, test, parts["train"].classes
+    if path:
+        parts = [ImageFolderDataset(path, mode=m, split=split, seed=seed) for m in split]
+    else:
+        parts = [DigitsDataset(mode=m, split=split, seed=seed) for m in split]
+    train, val, test = ((part.images, part.labels) for part in parts)
+    return _limit(train, config), val, test, parts[0].classes
 
 
 def _limit(train: tuple, config: dict) -> tuple:
