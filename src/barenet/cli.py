@@ -7,6 +7,8 @@ import sys
 
 from barenet.commands import cmd_compare, cmd_download, cmd_evaluate, cmd_size, cmd_train
 from barenet.data import DownloadError
+from barenet.exercise import add_arguments as add_exercise_arguments
+from barenet.exercise import run as run_exercise
 from barenet.solver import TrainingDivergedError
 
 ACTIVATION_CHOICES = ["relu", "leaky_relu", "sigmoid", "tanh"]
@@ -226,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("name", choices=["cifar10"])
     download.add_argument("--dir", help="folder for the archive (default: the user cache)")
     download.set_defaults(func=cmd_download)
+
+    exercise = sub.add_parser(
+        "exercise",
+        help="write the exercise folder (starter kit, or solutions for teachers)",
+        description="The neural-networks exercise as a folder to hand out.",
+    )
+    add_exercise_arguments(exercise)
+    exercise.set_defaults(func=run_exercise)
 
     for name, helptext in (
         ("check", "run the exercise tests on your own FILE.py"),

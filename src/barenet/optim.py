@@ -232,7 +232,9 @@ class SGDMomentum(Optimizer):
 
     def _update(self, w, dw, config, lr, out=None):
         """One momentum step; uses nothing from ``self``. Returns ``(next_w, config)``."""
+        # >>> exercise: sgdm_update
         return sgd_momentum(w, dw, config, lr, out=out)
+        # <<< exercise
 
 
 class Adam(Optimizer):
