@@ -5,6 +5,8 @@ over CIFAR-10 takes seconds.
 """
 
 from barenet.data import (
+    CIFAR10,
+    ArrayDataset,
     ComposeTransform,
     DataLoader,
     DigitsDataset,
@@ -17,6 +19,8 @@ from barenet.data import (
 )
 
 __all__ = [
+    "CIFAR10",
+    "ArrayDataset",
     "ComposeTransform",
     "DataLoader",
     "DigitsDataset",
