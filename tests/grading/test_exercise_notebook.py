@@ -95,11 +95,13 @@ def test_notebook_runs_in_the_solution_kit(tmp_path, monkeypatch, small_cifar10)
     assert pictures >= 3  # samples, overfitting curves, optimizer comparison
 
 
-def test_notebook_stops_at_the_first_unwritten_layer_in_the_starter_kit(
-    tmp_path, monkeypatch, small_cifar10
-):
+def test_notebook_stops_at_the_first_unwritten_layer_in_the_starter_kit(tmp_path, monkeypatch):
+    # Offline, on the bundled digits: the data cell's third way.
+    monkeypatch.setenv("USE_DIGITS", "1")
     kit = write_kit(tmp_path / "starter")
-    _, text, error = execute(kit, small_cifar10, monkeypatch, tmp_path / "cache")
+    _, text, error = execute(kit, tmp_path / "no-cifar10", monkeypatch, tmp_path / "cache")
+    assert "Note: using scikit-learn's 8x8 digits instead of CIFAR-10." in text
+    assert "image shape: (8, 8, 1)" in text
     assert error is not None
     assert (
         "affine_forward is not implemented yet: write it in exercise_code/networks/layer.py"
