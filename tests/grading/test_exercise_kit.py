@@ -22,6 +22,7 @@ import barenet.optim
 from barenet.cli import main
 from barenet.exercise import includes, write_kit
 from barenet.exercise.regions import find_regions, keep_solutions, stub_regions
+from barenet.exercise.tasks import TASKS
 
 #: True once barenet's wrappers run when called and return a printable score, as
 #: the course's do (``print(SigmoidTestWrapper())``); before, they returned a group
@@ -422,3 +423,19 @@ def test_regions_are_checked():
     exec(stub, namespace)
     with pytest.raises(NotImplementedError, match="f is not implemented yet: write it here"):
         namespace["f"](1)
+
+
+def test_every_marked_region_has_a_task_and_every_task_a_region():
+    names = []
+    for module in ("barenet.layers", "barenet.optim"):
+        lines = includes.module_source(module).splitlines(keepends=True)
+        names += [region.name for region in find_regions(lines)]
+    assert sorted(names) == sorted(TASKS)
+
+
+def test_includes_name_what_is_missing():
+    with pytest.raises(KeyError, match="not_there"):
+        includes.definitions("x = 1\n", ["x", "not_there"])
+    assert includes.definitions("a = 1\nb = 2\n\n\ndef f():\n    pass\n", ["f", "a"]) == (
+        "def f():\n    pass\n\n\na = 1\n"
+    )
