@@ -81,7 +81,8 @@ class SGDMomentum(Optimizer):
         lr : float
             The learning rate.
         out : ndarray, optional
-            Where to write ``next_w`` (may be ``w`` itself); a new array when None.
+            Where to write ``next_w``. Nothing here passes it, so your code may
+            ignore it; barenet's own optimizers use it to update ``w`` in place.
 
         Returns
         -------
