@@ -36,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
     except FileExistsError as error:
         print(f"barenet exercise init: error: {error} (or pass --force)", file=sys.stderr)
         return 1
+    except OSError as error:  # e.g. a folder that cannot be written
+        print(f"barenet exercise init: error: {error}", file=sys.stderr)
+        return 1
     kind = "solution kit (keep it private)" if args.solutions else "starter kit"
     print(f"Wrote the {kind} to {dest.resolve()}")
     print(f"Next: cd {dest} && jupyter notebook 1_neural_networks.ipynb")
