@@ -284,7 +284,7 @@ def test_ctrl_c_saves_what_was_reached_and_resume_continues(tmp_path):
 
 
 def test_limit_takes_a_random_subset_of_every_class(tmp_path, small_cifar_zip, monkeypatch):
-    from barenet.recipes import load_arrays
+    from barenet.app.recipes import load_arrays
 
     monkeypatch.setenv("BARENET_CACHE_DIR", str(tmp_path / "cache"))
     config = {
@@ -316,8 +316,8 @@ def test_divergence_exits_1_with_advice_and_keeps_the_run(tmp_path):
 
 
 def test_flip_trained_runs_average_each_test_image_with_its_mirror(tmp_path):
-    from barenet.recipes import build_data
-    from barenet.runs import load_run, predict_views
+    from barenet.app.recipes import build_data
+    from barenet.app.runs import load_run, predict_views
 
     run = barenet("train", "--flip", "--epochs", 2, "--out", "run", cwd=tmp_path)
     assert run.returncode == 0, run.stderr

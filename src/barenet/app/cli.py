@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from barenet.commands import cmd_compare, cmd_download, cmd_evaluate, cmd_size, cmd_train
+from barenet.app.commands import cmd_compare, cmd_download, cmd_evaluate, cmd_size, cmd_train
 from barenet.data import DownloadError
 from barenet.solver import TrainingDivergedError
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from barenet.recipes import RECIPES, cifar10_is_available
+from barenet.app.recipes import RECIPES, cifar10_is_available
 
 
 def run_config(args: argparse.Namespace) -> dict:
@@ -79,7 +79,7 @@ def fresh_run_dir(config: dict) -> Path:
 
 
 def cmd_train(args) -> int:
-    from barenet.runs import train_run
+    from barenet.app.runs import train_run
 
     if args.resume:
         out = Path(args.resume)
@@ -113,8 +113,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from barenet.recipes import build_data
-    from barenet.runs import confusion_matrix, format_confusion, load_run, predict_views
+    from barenet.app.recipes import build_data
+    from barenet.app.runs import confusion_matrix, format_confusion, load_run, predict_views
 
     config, model = load_run(Path(args.run_dir))
     if args.data or args.dataset:
@@ -140,7 +140,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from barenet.compare import compare_optimizers, format_comparison
+    from barenet.app.compare import compare_optimizers, format_comparison
 
     if not args.data and not args.dataset:
         args.dataset = "cifar10" if cifar10_is_available() else "digits"
