@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from barenet.plots import plot_loss_curves
 from barenet.app.recipes import build_data
 from barenet.app.runs import make_model, make_solver
+from barenet.plots import plot_loss_curves
 
 LABELS = {"sgd": "SGD", "sgd_momentum": "SGD + momentum", "adam": "Adam"}
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from barenet.app.recipes import DataBundle, build_data
 from barenet.losses import log_softmax
 from barenet.networks import ClassificationNet
 from barenet.optim import SGD, Adam, SGDMomentum
 from barenet.plots import plot_history
-from barenet.app.recipes import DataBundle, build_data
 from barenet.solver import Solver
 
 OPTIMIZERS = {"sgd": SGD, "sgd_momentum": SGDMomentum, "adam": Adam}
