@@ -10,12 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from data_helpers import serve, tiny_cifar
+from data_helpers import CIFAR_ZIP, serve, tiny_cifar
 from PIL import Image
 
 import barenet as bn
-
-SHARED_ZIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-jpg.zip"
 
 
 def barenet(*args, cwd, env_extra=None):
@@ -74,10 +72,10 @@ def test_resume_gives_the_same_weights_as_one_run(tmp_path):
 @pytest.fixture(scope="module")
 def small_cifar_zip(tmp_path_factory):
     """A real image-folder zip: 12 train and 4 test JPEGs per class from the shared copy."""
-    if not SHARED_ZIP.exists():
-        pytest.skip(f"{SHARED_ZIP} is not present")
+    if not CIFAR_ZIP.exists():
+        pytest.skip(f"{CIFAR_ZIP} is not present")
     path = tmp_path_factory.mktemp("zip") / "small.zip"
-    with zipfile.ZipFile(SHARED_ZIP) as src, zipfile.ZipFile(path, "w") as dst:
+    with zipfile.ZipFile(CIFAR_ZIP) as src, zipfile.ZipFile(path, "w") as dst:
         names = sorted(n for n in src.namelist() if n.endswith(".jpg"))
         for split, count in (("train", 12), ("test", 4)):
             for cls in sorted({n.split("/")[2] for n in names}):
