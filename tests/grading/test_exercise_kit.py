@@ -19,7 +19,7 @@ import pytest
 import barenet.grading
 import barenet.layers
 import barenet.optim
-from barenet.cli import main
+from barenet.app.cli import main
 from barenet.exercise import includes, write_kit
 from barenet.exercise.regions import find_regions, keep_solutions, stub_regions
 from barenet.exercise.tasks import TASKS

@@ -1,10 +1,8 @@
-"""The ``barenet check`` and ``barenet grade`` subcommands.
+"""The ``barenet check`` and ``barenet grade`` subcommands: their arguments and bodies.
 
-Each function builds its own parser and returns the exit status, so that the
-``barenet`` command can mount them as subcommands. Also runnable directly::
-
-    python -m barenet.grading.cli_commands check my_layers.py
-    python -m barenet.grading.cli_commands grade submissions/ --csv grades.csv
+``add_*_arguments(parser)`` defines a subcommand's arguments on the parser the
+``barenet`` command gives it; ``run_*(args)`` does the work and returns the exit
+status.
 """
 
 from __future__ import annotations
@@ -27,25 +25,23 @@ from barenet.grading.suite import EXERCISE_NAMES
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def check_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="barenet check",
-        description=(
-            "Run the exercise tests on a Python file of yours that defines some of "
-            f"{', '.join(EXERCISE_NAMES)}. Exit status 0 only at a score of 100."
-        ),
-    )
+CHECK_HELP = "run the exercise tests on your own FILE.py"
+CHECK_DESCRIPTION = (
+    "Run the exercise tests on a Python file of yours that defines some of "
+    f"{', '.join(EXERCISE_NAMES)}. Exit status 0 only at a score of 100."
+)
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="the Python file to check, e.g. my_layers.py")
-    return parser
 
 
-def check_main(argv: list[str]) -> int:
+def run_check(args: argparse.Namespace) -> int:
     """``barenet check FILE.py``: print one line per test and the score.
 
     Returns 0 at a score of 100, 1 otherwise (also when the file cannot be
     imported), 2 when the file does not exist.
     """
-    args = check_parser().parse_args(argv)
     path = Path(args.file)
     if not path.is_file():
         print(f"barenet check: {path} is not a file", file=sys.stderr)
@@ -59,14 +55,14 @@ def check_main(argv: list[str]) -> int:
     return EXIT_OK if result.score == 100 else EXIT_FAILED
 
 
-def grade_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="barenet grade",
-        description=(
-            "Grade a submission zip (or an unpacked submission folder holding models/), "
-            "or every zip in a folder, in a sandboxed child process."
-        ),
-    )
+GRADE_HELP = "grade submission zips in a sandbox"
+GRADE_DESCRIPTION = (
+    "Grade a submission zip (or an unpacked submission folder holding models/), "
+    "or every zip in a folder, in a sandboxed child process."
+)
+
+
+def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "submission", help="SUBMISSION.zip, a submission folder, or a folder of zips"
     )
@@ -83,16 +79,14 @@ def grade_parser() -> argparse.ArgumentParser:
         default=DEFAULT_TIMEOUT_S,
         help=f"wall-clock seconds per submission (default {DEFAULT_TIMEOUT_S:g})",
     )
-    return parser
 
 
-def grade_main(argv: list[str]) -> int:
+def run_grade(args: argparse.Namespace) -> int:
     """``barenet grade``: print each submission's lines and score; write JSON/CSV.
 
     Returns 0 when every submission was graded (whatever its score), 2 when the
     input does not exist or holds no submission.
     """
-    args = grade_parser().parse_args(argv)
     target = Path(args.submission)
     if not target.exists():
         print(f"barenet grade: {target} does not exist", file=sys.stderr)
@@ -115,19 +109,3 @@ def grade_main(argv: list[str]) -> int:
         write_csv(reports, csv_path)
         print(f"CSV written to {csv_path} ({len(reports)} line{'s' * (len(reports) != 1)})")
     return EXIT_OK
-
-
-COMMANDS = {"check": check_main, "grade": grade_main}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Dispatch ``check`` / ``grade`` (for ``python -m barenet.grading.cli_commands``)."""
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in COMMANDS:
-        print("usage: python -m barenet.grading.cli_commands {check,grade} ...", file=sys.stderr)
-        return EXIT_USAGE
-    return COMMANDS[argv[0]](argv[1:])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,9 +1,10 @@
 """The README's code runs as shown: the front door stays true."""
 
 import re
-from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from data_helpers import REPO_ROOT
+
+README = REPO_ROOT / "README.md"
 
 
 def test_readme_python_blocks_run(tmp_path, monkeypatch, capsys):
