@@ -52,6 +52,8 @@ class Solver:
         epoch's batches, measured while the weights were changing.
     best_params : dict
         Copy of the parameters with the lowest validation loss so far.
+    best_model_stats : dict or None
+        The histories' entries at the best epoch (see the property).
     """
 
     def __init__(
@@ -96,6 +98,24 @@ class Solver:
         self.train_acc_history: list[float] = []
         self.val_acc_history: list[float] = []
         self.stop_reason = ""
+
+    @property
+    def best_model_stats(self) -> dict | None:
+        """Losses and accuracies of the epoch with the lowest validation loss.
+
+        ``{'val_loss', 'train_loss', 'val_acc', 'train_acc', 'epoch'}``, or None before
+        the first finished epoch. The search in :mod:`barenet.tuning` ranks runs by it.
+        """
+        if self.best_epoch == 0:
+            return None
+        i = self.best_epoch - 1
+        return {
+            "val_loss": self.val_loss_history[i],
+            "train_loss": self.train_loss_history[i],
+            "val_acc": self.val_acc_history[i],
+            "train_acc": self.train_acc_history[i],
+            "epoch": self.best_epoch,
+        }
 
     def _set_mode(self, training: bool) -> None:
         if hasattr(self.model, "train"):
