@@ -1,0 +1,1 @@
+"""The ``barenet`` command: its parser, run settings and one module per subcommand family."""
