@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import socket
 import time
+import warnings
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,9 @@ def open_storage(spec: str) -> BaseStorage:
     journal file path. Database storages send heartbeats, so that a trial whose machine
     died is marked failed after a few minutes by whichever worker starts a trial next."""
     if "://" in spec:
-        return RDBStorage(spec, heartbeat_interval=30, grace_period=120)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(spec, heartbeat_interval=30, grace_period=120)
     return JournalStorage(JournalFileBackend(str(spec)))
 
 
