@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import time
 
 import pytest
 from optuna.trial import TrialState
 from tune_helpers import BASE, digits_loaders, load_trials, small_space
 
 from barenet.app.tune_space import space_from_flags
-from barenet.app.tune_study import load_settings, run_study
+from barenet.app.tune_study import best_config, load_settings, run_study
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +109,21 @@ def test_a_setting_no_part_of_a_trial_takes_is_refused(tmp_path, loaders):
     space = space_from_flags(["learning_rat=log:1e-4:1e-2"])
     with pytest.raises(ValueError, match="config key 'learning_rat' is not a setting"):
         run_study(tmp_path, space, BASE, loaders, trials=2, epochs=1)
+
+
+def test_best_config_decodes_the_winning_parameters(tmp_path, loaders):
+    space = space_from_flags(["learning_rate=choice:0.0001,0.03", "hidden_size=choice:8x8,16"])
+    base = {**BASE, "num_layer": 3}
+    study = run_study(tmp_path, space, base, loaders, trials=4, epochs=2, sampler="grid",
+                      pruner="none", progress=False)  # fmt: skip
+    config = best_config(study, space, base)
+    assert config["learning_rate"] == 0.03  # 1e-4 barely moves in 2 epochs
+    assert config["hidden_size"] in ([8, 8], 16) and config["num_layer"] == 3
+
+
+def test_timeout_stops_a_long_study(tmp_path, loaders):
+    start = time.perf_counter()
+    study = run_study(tmp_path, small_space(), BASE, loaders, trials=10_000, epochs=1,
+                      timeout=1.0, pruner="none", progress=False)  # fmt: skip
+    assert time.perf_counter() - start < 20
+    assert 1 <= len(study.trials) < 10_000

@@ -93,6 +93,10 @@ class Param:
             )
         return _decode(trial.suggest_categorical(self.name, list(self.choices)))
 
+    def decode(self, stored: Any) -> Any:
+        """The config value of a value Optuna stored (``'512x256'`` -> ``[512, 256]``)."""
+        return _decode(stored) if self.kind == "choice" else stored
+
     def to_dict(self) -> dict:
         """JSON-ready form, as written to ``tune.json``."""
         if self.kind == "choice":
@@ -163,6 +167,11 @@ class SearchSpace:
     def suggest(self, trial) -> dict:
         """One value per parameter, asked of an Optuna trial."""
         return {p.name: p.suggest(trial) for p in self.params}
+
+    def decode(self, params: Mapping[str, Any]) -> dict:
+        """Config values of a trial's ``params`` (as Optuna stores them)."""
+        by_name = {p.name: p for p in self.params}
+        return {k: by_name[k].decode(v) if k in by_name else v for k, v in params.items()}
 
     def grid(self) -> dict[str, list]:
         """The grid sampler's search space: every parameter must be a ``choice``."""

@@ -359,6 +359,20 @@ def run_study(
     return study
 
 
+def best_config(study: optuna.Study, space: SearchSpace, base_config: Mapping[str, Any]) -> dict:
+    """The base config with the parameters of the complete trial of lowest val loss: the
+    settings to retrain as the study's result.
+
+    Raises
+    ------
+    ValueError
+        When no trial has completed.
+    """
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        raise ValueError(f"study {study.study_name!r} has no complete trial yet")
+    return {**base_config, **space.decode(study.best_trial.params)}
+
+
 def _write_reports(study: optuna.Study, out_dir: Path, show: bool) -> None:
     trials = study.get_trials(deepcopy=False)
     write_trials_csv(trials, out_dir / "trials.csv")
