@@ -22,7 +22,7 @@ sys.path.insert(0, {helpers!r})
 from tune_helpers import BASE, digits_loaders, small_space
 from barenet.app.tune_study import run_study
 run_study({out!r}, small_space(), BASE, digits_loaders(train_images=1000), trials=40, epochs=10,
-          sampler="random", pruner="none", progress=False)
+          sampler="random", pruner="none", progress=False, workers={workers})
 """
 
 
@@ -42,7 +42,7 @@ def _wait_for(condition, seconds: float, what: str) -> None:
 
 
 def test_a_killed_study_resumes_without_losing_or_repeating_trials(tmp_path):
-    script = SCRIPT.format(helpers=str(Path(__file__).parent), out=str(tmp_path))
+    script = SCRIPT.format(helpers=str(Path(__file__).parent), out=str(tmp_path), workers=1)
     worker = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)])
     try:
         _wait_for(lambda: _finished_rows(tmp_path / "trials.csv") >= 3, 120, "3 finished trials")
@@ -78,3 +78,27 @@ def test_a_killed_study_resumes_without_losing_or_repeating_trials(tmp_path):
     finished = [t for t in after if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
     assert len(finished) == target
     assert all(t.number > max(running) for t in finished if t.number not in done_before)
+
+
+def test_ctrl_c_stops_every_worker_and_marks_their_trials_failed(tmp_path):
+    script = SCRIPT.format(helpers=str(Path(__file__).parent), out=str(tmp_path), workers=2)
+    # Its own process group, as a terminal's: Ctrl-C reaches the parent and both workers.
+    worker = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)],
+                              start_new_session=True, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        _wait_for(lambda: _finished_rows(tmp_path / "trials.csv") >= 2, 120, "2 finished trials")
+        os.killpg(worker.pid, signal.SIGINT)
+        _, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    assert worker.returncode != 0 and b"KeyboardInterrupt" in err
+    trials = load_trials(tmp_path)
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    assert 1 <= sum(t.state == TrialState.FAIL for t in trials) <= 2
+    assert len(trials) < 40
+    with open(tmp_path / "trials.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) == len(
+            trials
+        )  # the reports were written on the way out
