@@ -22,9 +22,10 @@ from pathlib import Path
 
 from optuna.trial import TrialState
 
+from barenet.app.config import RunConfig
+from barenet.app.run_data import build_data
 from barenet.app.tune_space import space_from_flags
 from barenet.app.tune_study import run_study
-from barenet.recipes import build_data
 
 SPACE = [
     "learning_rate=log:1e-4:1e-2",
@@ -39,16 +40,16 @@ SEARCHES = [("random", "random", "none"), ("tpe", "tpe", "median")]
 
 def load_loaders(zip_path: Path, images: int, batch_size: int):
     """(train, val, input size) for a seeded subset of ``images`` training images."""
-    config = {
-        "data": str(zip_path),
-        "dataset": "cifar10",
-        "val_fraction": 0.1,
-        "seed": 0,
-        "limit": images,
-        "batch_size": batch_size,
-        "flip": False,
-        "crop": 0,
-    }
+    config = RunConfig.recipe(
+        "cifar10",
+        data=str(zip_path),
+        val_fraction=0.1,
+        seed=0,
+        limit=images,
+        batch_size=batch_size,
+        flip=False,
+        crop=0,
+    )
     data = build_data(config)
     return data.train, data.val, data.input_size
 
