@@ -8,7 +8,7 @@ import optuna
 
 from barenet import ComposeTransform, DataLoader, DigitsDataset, FlattenTransform, RescaleTransform
 from barenet.app.tune_space import space_from_flags
-from barenet.app.tune_study import JOURNAL_NAME, open_storage
+from barenet.app.tune_storage import JOURNAL_NAME, open_storage
 
 BASE = {"input_size": 64, "num_classes": 10}
 
