@@ -136,3 +136,12 @@ def test_a_database_password_is_not_written_to_the_output_folder():
     )
     assert hide_password("postgresql://me@db.lan/tune") == "postgresql://me@db.lan/tune"
     assert hide_password(None) is None
+
+
+def test_study_png_with_one_parameter_and_none_before_two_complete_trials(tmp_path, loaders):
+    space = space_from_flags(["learning_rate=log:1e-3:1e-1"])
+    run_study(tmp_path / "one", space, BASE, loaders, trials=1, epochs=1, progress=False)
+    assert not (tmp_path / "one" / "study.png").exists()  # nothing to compare yet
+    run_study(tmp_path / "three", space, BASE, loaders, trials=3, epochs=1, pruner="none",
+              progress=False)  # fmt: skip
+    assert (tmp_path / "three" / "study.png").stat().st_size > 10_000
