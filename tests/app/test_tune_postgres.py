@@ -10,7 +10,8 @@ from optuna.trial import TrialState
 from postgres_server import postgres_server, why_unavailable
 from tune_helpers import BASE, digits_loaders, small_space
 
-from barenet.app.tune_study import open_storage, run_study
+from barenet.app.tune_storage import open_storage
+from barenet.app.tune_study import run_study
 
 
 @pytest.fixture(scope="module")

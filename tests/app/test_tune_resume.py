@@ -21,7 +21,8 @@ import sys
 sys.path.insert(0, {helpers!r})
 from tune_helpers import BASE, digits_loaders, small_space
 from barenet.app.tune_study import run_study
-run_study({out!r}, small_space(), BASE, digits_loaders(train_images=1000), trials=40, epochs=10,
+loaders = digits_loaders(train_images=200, batch_size=50, delay=0.1)  # about 1.2 s a trial
+run_study({out!r}, small_space(), BASE, loaders, trials=40, epochs=3,
           sampler="random", pruner="none", progress=False, workers={workers})
 """
 
@@ -45,7 +46,7 @@ def test_a_killed_study_resumes_without_losing_or_repeating_trials(tmp_path):
     script = SCRIPT.format(helpers=str(Path(__file__).parent), out=str(tmp_path), workers=1)
     worker = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)])
     try:
-        _wait_for(lambda: _finished_rows(tmp_path / "trials.csv") >= 3, 120, "3 finished trials")
+        _wait_for(lambda: _finished_rows(tmp_path / "trials.csv") >= 2, 120, "2 finished trials")
         _wait_for(
             lambda: any(t.state == TrialState.RUNNING for t in load_trials(tmp_path)),
             30,
@@ -59,12 +60,12 @@ def test_a_killed_study_resumes_without_losing_or_repeating_trials(tmp_path):
     before = load_trials(tmp_path)
     done_before = {t.number: t.value for t in before if t.state == TrialState.COMPLETE}
     running = [t.number for t in before if t.state == TrialState.RUNNING]
-    assert len(done_before) >= 3 and len(running) == 1
+    assert len(done_before) >= 2 and len(running) == 1
 
     settings = load_settings(tmp_path)
     target = len(done_before) + 2
     run_study(
-        tmp_path, settings["space"], settings["base_config"], digits_loaders(train_images=1000),
+        tmp_path, settings["space"], settings["base_config"], digits_loaders(train_images=200),
         trials=target, epochs=2, sampler=settings["sampler"], pruner=settings["pruner"],
         resume=True, progress=False,
     )  # fmt: skip

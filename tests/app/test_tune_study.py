@@ -10,6 +10,7 @@ from optuna.trial import TrialState
 from tune_helpers import BASE, digits_loaders, load_trials, small_space
 
 from barenet.app.tune_space import space_from_flags
+from barenet.app.tune_storage import hide_password
 from barenet.app.tune_study import best_config, load_settings, run_study
 
 
@@ -127,3 +128,20 @@ def test_timeout_stops_a_long_study(tmp_path, loaders):
                       timeout=1.0, pruner="none", progress=False)  # fmt: skip
     assert time.perf_counter() - start < 20
     assert 1 <= len(study.trials) < 10_000
+
+
+def test_a_database_password_is_not_written_to_the_output_folder():
+    assert hide_password("postgresql://me:s3cr:et@db.lan:5432/tune") == (
+        "postgresql://me:***@db.lan:5432/tune"
+    )
+    assert hide_password("postgresql://me@db.lan/tune") == "postgresql://me@db.lan/tune"
+    assert hide_password(None) is None
+
+
+def test_study_png_with_one_parameter_and_none_before_two_complete_trials(tmp_path, loaders):
+    space = space_from_flags(["learning_rate=log:1e-3:1e-1"])
+    run_study(tmp_path / "one", space, BASE, loaders, trials=1, epochs=1, progress=False)
+    assert not (tmp_path / "one" / "study.png").exists()  # nothing to compare yet
+    run_study(tmp_path / "three", space, BASE, loaders, trials=3, epochs=1, pruner="none",
+              progress=False)  # fmt: skip
+    assert (tmp_path / "three" / "study.png").stat().st_size > 10_000
