@@ -122,6 +122,15 @@ def _child(job: WorkerJob, worker: int, quota: int) -> None:
         os._exit(code)
 
 
+def _finish_bar(job: WorkerJob, bar) -> None:
+    """Show the study's final count: trials that other workers finished after this
+    process's last trial never moved the bar."""
+    study = optuna.load_study(study_name=job.study_name, storage=open_storage(job.spec))
+    bar.n = sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
+    bar.refresh()
+    bar.close()
+
+
 def run_workers(job: WorkerJob, quotas: list[int], progress: bool) -> None:
     """Run ``len(quotas)`` workers, worker ``i`` taking ``quotas[i]`` trials; wait for all.
 
@@ -147,7 +156,7 @@ def run_workers(job: WorkerJob, quotas: list[int], progress: bool) -> None:
         for child in children:
             child.join()
         if bar is not None:
-            bar.close()
+            _finish_bar(job, bar)
     failed = [c.exitcode for c in children if c.exitcode != 0]
     if failed:
         raise RuntimeError(
