@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -105,7 +107,48 @@ def _work(job: WorkerJob, worker: int, quota: int, bar=None) -> None:
     timeout = None if job.deadline is None else max(job.deadline - time.time(), 0.0)
     # The budget is also checked against the whole study: other machines may add trials.
     callbacks = [MaxTrialsCallback(job.trials, states=FINISHED), _AfterTrial(job.csv_path, bar)]
-    study.optimize(job.objective, n_trials=quota, timeout=timeout, callbacks=callbacks)
+    with _CtrlCInTrials(job.objective) as objective:
+        study.optimize(objective, n_trials=quota, timeout=timeout, callbacks=callbacks)
+
+
+class _CtrlCInTrials:
+    """Let Ctrl-C stop a worker inside a trial's objective only.
+
+    Optuna marks a trial failed when its objective raises, but a Ctrl-C that lands while
+    it creates or records a trial leaves that trial RUNNING for ever. So outside the
+    objective a Ctrl-C is only noted: the next objective raises it at once (its trial
+    fails before training), or the worker raises it after its last trial.
+    """
+
+    def __init__(self, objective: Callable) -> None:
+        self.objective, self.pending, self.inside = objective, False, False
+        self.previous = None
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        if self.pending:
+            raise KeyboardInterrupt
+        self.inside = True
+        try:
+            return self.objective(trial)
+        finally:
+            self.inside = False
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self.inside:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    def __enter__(self) -> _CtrlCInTrials:
+        # Signal handlers belong to the main thread; elsewhere Ctrl-C cannot reach us anyway.
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, kind, error, traceback_) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        if kind is None and self.pending:
+            raise KeyboardInterrupt
 
 
 def _child(job: WorkerJob, worker: int, quota: int) -> None:
