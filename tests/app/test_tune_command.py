@@ -180,3 +180,42 @@ def test_end_to_end_in_a_subprocess_then_evaluate(tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     accuracy = json.loads((study / "best" / "history.json").read_text())["test_accuracy"]
     assert f"test accuracy: {accuracy:.4f}" in evaluated.stdout
+
+
+def test_ctrl_c_while_retraining_the_best_exits_130_and_resume_retrains_it(
+    workdir, capsys, monkeypatch
+):
+    epochs = {"n": 0}
+    train_epoch = Solver._train_epoch
+
+    def interrupted_after_the_study(self):
+        epochs["n"] += 1
+        if epochs["n"] == 7:  # two trials of 3 epochs, then the first epoch of best/
+            raise KeyboardInterrupt
+        return train_epoch(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Solver, "_train_epoch", interrupted_after_the_study)
+        assert tune(*SPACE, "--trials", 2, "--pruner", "none", "--out", "st") == 130
+    assert "Continue with:\n  barenet tune --resume st" in capsys.readouterr().err
+    assert main(["tune", "--resume", "st"]) == 0
+    assert len(load_trials(workdir / "st")) == 2  # the study was done: only best/ is redone
+    history = json.loads((workdir / "st" / "best" / "history.json").read_text())
+    assert history["epochs_done"] == 3 and not history["interrupted"]
+
+
+def test_a_study_without_a_complete_trial_exits_1_and_retrains_nothing(
+    workdir, capsys, monkeypatch
+):
+    import optuna
+
+    from barenet.app.tune_objective import TrialObjective
+
+    def pruned(self, trial):
+        raise optuna.TrialPruned
+
+    monkeypatch.setattr(TrialObjective, "__call__", pruned)
+    assert tune(*SPACE, "--trials", 2, "--out", "st") == 1
+    assert "No trial completed: nothing to retrain" in capsys.readouterr().err
+    assert len(read_rows(workdir / "st" / "trials.csv")) == 2
+    assert not (workdir / "st" / "best").exists()
