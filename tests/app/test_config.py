@@ -108,7 +108,7 @@ def test_compare_defaults_are_the_exercise_settings():
         1e-3,
         20,
     )
-    assert (config.lr_decay, config.patience, config.flip, config.crop) == (1.0, None, False, 0)
+    assert (config.lr_decay, config.patience, config.std) == (1.0, None, 1e-3)
 
 
 def test_every_setting_but_the_recorded_ones_has_an_option():
