@@ -34,6 +34,17 @@ def _thread_pool() -> ThreadPoolExecutor:
     return _pool
 
 
+def _forget_pool() -> None:
+    global _pool
+    _pool = None
+
+
+# A forked child (e.g. a tuning worker) inherits the pool object but none of its threads:
+# it would wait forever on the first chunked update. The child makes its own pool.
+if hasattr(os, "register_at_fork"):  # POSIX only; elsewhere there is no fork
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def apply_in_chunks(rule, w: np.ndarray, dw: np.ndarray, config: dict, lr: float) -> None:
     """Apply ``rule`` to ``w`` in place, one contiguous chunk at a time, in parallel.
 
@@ -232,7 +243,9 @@ class SGDMomentum(Optimizer):
 
     def _update(self, w, dw, config, lr, out=None):
         """One momentum step; uses nothing from ``self``. Returns ``(next_w, config)``."""
+        # >>> exercise: sgdm_update
         return sgd_momentum(w, dw, config, lr, out=out)
+        # <<< exercise
 
 
 class Adam(Optimizer):

@@ -55,6 +55,8 @@ class Solver:
         Copy of the parameters with the lowest validation loss so far.
     interrupted : bool
         Whether the last :meth:`train` was ended by Ctrl-C (KeyboardInterrupt).
+    best_model_stats : dict or None
+        The histories' entries at the best epoch (see the property).
     """
 
     def __init__(
@@ -100,6 +102,24 @@ class Solver:
         self.val_acc_history: list[float] = []
         self.stop_reason = ""
         self.interrupted = False
+
+    @property
+    def best_model_stats(self) -> dict | None:
+        """Losses and accuracies of the epoch with the lowest validation loss.
+
+        ``{'val_loss', 'train_loss', 'val_acc', 'train_acc', 'epoch'}``, or None before
+        the first finished epoch. The search in :mod:`barenet.tuning` ranks runs by it.
+        """
+        if self.best_epoch == 0:
+            return None
+        i = self.best_epoch - 1
+        return {
+            "val_loss": self.val_loss_history[i],
+            "train_loss": self.train_loss_history[i],
+            "val_acc": self.val_acc_history[i],
+            "train_acc": self.train_acc_history[i],
+            "epoch": self.best_epoch,
+        }
 
     def _set_mode(self, training: bool) -> None:
         if hasattr(self.model, "train"):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from barenet.app import compare, download, evaluate, grading, size, train
+from barenet.app import compare, download, evaluate, exercise, grading, size, train
 from barenet.app.arguments import OneLineErrorParser
 from barenet.data import DownloadError
 from barenet.solver import TrainingDivergedError
 
 #: The subcommand families, in the order ``barenet --help`` lists them.
-FAMILIES = (train, evaluate, compare, size, download, grading)
+FAMILIES = (train, evaluate, compare, size, download, grading, exercise)
 
 EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
 

@@ -1,0 +1,34 @@
+"""Helpers for the tuning tests: small digits loaders and a tiny search space."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+
+from barenet import ComposeTransform, DataLoader, DigitsDataset, FlattenTransform, RescaleTransform
+from barenet.app.tune_space import space_from_flags
+from barenet.app.tune_study import JOURNAL_NAME, open_storage
+
+BASE = {"input_size": 64, "num_classes": 10}
+
+
+def digits_loaders(train_images: int = 400, batch_size: int = 32):
+    """(train, val) loaders of flattened 8x8 digits, values in 0..1."""
+    transform = ComposeTransform([RescaleTransform(), FlattenTransform()])
+    train = DigitsDataset("train", transform=transform, limit_files=train_images)
+    val = DigitsDataset("val", transform=transform, limit_files=200)
+    return (
+        DataLoader(train, batch_size=batch_size, shuffle=True, seed=0),
+        DataLoader(val, batch_size=200),
+    )
+
+
+def small_space():
+    # A wide learning-rate range: its low end barely learns, which the pruner catches.
+    return space_from_flags(["learning_rate=log:1e-5:1e-1", "hidden_size=int:8:32"])
+
+
+def load_trials(out_dir: Path, study_name: str = "barenet"):
+    storage = open_storage(str(out_dir / JOURNAL_NAME))
+    return optuna.load_study(study_name=study_name, storage=storage).get_trials()
