@@ -47,7 +47,7 @@ def count_png(nb) -> int:
 
 def check_outputs(nb, text: str, work: Path) -> None:
     assert text.count("Score: 100/100") == 5  # four wrappers, then the graded submission
-    assert "Tests passed: 11/11" in text
+    assert "Tests passed: 12/12" in text
     loss = float(re.search(r"untrained loss: (\d+\.\d+)", text).group(1))
     assert loss == pytest.approx(2.3026, abs=0.01)
     best_train_acc = float(re.search(r"best training accuracy: ([\d.]+)%", text).group(1))

@@ -128,7 +128,7 @@ def test_save_submit_grade_round_trip_scores_100(tmp_path, monkeypatch):
     report = grade_submission(zip_path, timeout=30)
     assert report.reason is None, report.reason
     assert report.score == 100
-    assert len(report.tests) == 11 and all(t["passed"] for t in report.tests)
+    assert len(report.tests) == 12 and all(t["passed"] for t in report.tests)
     assert report.lines()[-1] == "Score: 100/100"
 
     write_json_report(report, tmp_path / "report.json")
@@ -157,7 +157,7 @@ def test_partial_submission_scores_the_part_it_has(tmp_path):
 
     payload = pickle.dumps({"Sigmoid": barenet.layers.Sigmoid, "Relu": barenet.layers.Relu})
     report = grade_submission(make_zip(tmp_path / "part.zip", {"models/p.p": payload}))
-    assert report.score == 36  # 4 of 11 tests
+    assert report.score == 33  # 4 of 12 tests
     assert "affine_forward" in report.reason and "SGDMomentum" in report.reason
 
 
@@ -169,7 +169,7 @@ def test_without_sandbox_the_report_says_so(tmp_path):
     report = grade_submission(zip_path, isolation=Isolation("none", "disabled for this test"))
     assert report.isolation == "none"
     assert "NO file-system or network isolation" in report.sandbox
-    assert report.score == 18  # 2 of 11 tests
+    assert report.score == 16  # 2 of 12 tests
 
 
 # ---------------------------------------------------------------- hostile pickles
@@ -338,8 +338,8 @@ def test_grading_a_folder_grades_each_zip_and_writes_csv(tmp_path):
     hostile_zip(folder, os._exit, 1, name="bob.zip")
     reports = grade_folder(folder, timeout=TIMEOUT)
     assert [r.submission for r in reports] == ["alice.zip", "bob.zip"]
-    assert reports[0].score == 18 and reports[1].score == 0
+    assert reports[0].score == 16 and reports[1].score == 0
     write_csv(reports, tmp_path / "grades.csv")
     lines = (tmp_path / "grades.csv").read_text().splitlines()
     assert lines[0] == "submission,score,reason,isolation"
-    assert lines[1].startswith("alice.zip,18,") and lines[2].startswith("bob.zip,0,")
+    assert lines[1].startswith("alice.zip,16,") and lines[2].startswith("bob.zip,0,")

@@ -6,9 +6,9 @@
 * :func:`grade_submission` grades a submission in a sandboxed child process.
 """
 
-from barenet.grading.check import check_file
+from barenet.grading.check import check_file, check_paths
 from barenet.grading.grader import GradeReport, grade_folder, grade_submission
-from barenet.grading.harness import GroupResult, TestGroup, TestResult, UnitTest, Verdict
+from barenet.grading.harness import GroupResult, Score, TestResult, Verdict
 from barenet.grading.safe_zip import UnsafeArchiveError, safe_extract
 from barenet.grading.sandbox import Limits, detect_isolation
 from barenet.grading.submission import save_pickle, submit_exercise
@@ -29,12 +29,12 @@ __all__ = [
     "SGDMTestWrapper",
     "SigmoidTestWrapper",
     "SuiteResult",
-    "TestGroup",
+    "Score",
     "TestResult",
-    "UnitTest",
     "UnsafeArchiveError",
     "Verdict",
     "check_file",
+    "check_paths",
     "detect_isolation",
     "grade_folder",
     "grade_submission",

@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from barenet.grading.check import check_file
+from barenet.grading.check import check_paths
 from barenet.grading.grader import (
     DEFAULT_TIMEOUT_S,
     grade_folder,
@@ -20,36 +20,65 @@ from barenet.grading.grader import (
     write_csv,
     write_json_report,
 )
-from barenet.grading.suite import EXERCISE_NAMES
+from barenet.grading.sandboxed.exercise_names import ALL_KEYS
+from barenet.grading.spec import CONVENTIONS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-CHECK_HELP = "run the exercise tests on your own FILE.py"
+def add_grading_options(parser: argparse.ArgumentParser) -> None:
+    """``--convention`` and ``--strict``, shared by ``check`` and ``grade``."""
+    parser.add_argument(
+        "--convention",
+        choices=CONVENTIONS,
+        default="exact",
+        help="exact (default): a layer's backward is its exact derivative and the loss owns "
+        "1/N; batch-mean: affine_backward returns dw and db averaged over the batch, as one "
+        "course version asks",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="advice (overflow warnings, arguments modified in place, Python loops over "
+        "elements) fails a test too",
+    )
+
+
+CHECK_HELP = "run the exercise tests on your own files or exercise_code/ folder"
 CHECK_DESCRIPTION = (
-    "Run the exercise tests on a Python file of yours that defines some of "
-    f"{', '.join(EXERCISE_NAMES)}. Exit status 0 only at a score of 100."
+    "Run the exercise tests on your own Python files, or on a folder of them laid "
+    "out as the course's exercise_code/, which define some of "
+    f"{', '.join(ALL_KEYS)}. Exit status 0 only at a score of 100."
 )
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="the Python file to check, e.g. my_layers.py")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="Python files or folders, e.g. layer.py optimizer.py, or exercise_code/",
+    )
+    add_grading_options(parser)
+    parser.add_argument("--seed", type=int, help="seed of the test inputs (default: fresh)")
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``barenet check FILE.py``: print one line per test and the score.
+    """``barenet check PATH...``: print one line per test and the score.
 
-    Returns 0 at a score of 100, 1 otherwise (also when the file cannot be
-    imported), 2 when the file does not exist.
+    Returns 0 at a score of 100, 1 otherwise (also when a file cannot be
+    imported), 2 when a path does not exist.
     """
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"barenet check: {path} is not a file", file=sys.stderr)
-        return EXIT_USAGE
+    for path in map(Path, args.paths):
+        if not path.exists():
+            print(f"barenet check: {path} does not exist", file=sys.stderr)
+            return EXIT_USAGE
     try:
-        result = check_file(path, verbose=True)
+        result = check_paths(
+            args.paths, verbose=True, convention=args.convention, strict=args.strict, seed=args.seed
+        )
     except (Exception, SystemExit) as exc:
-        print(f"barenet check: could not import {path}:", file=sys.stderr)
+        print("barenet check: could not import your code:", file=sys.stderr)
         print("".join(traceback.format_exception_only(type(exc), exc)).rstrip(), file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK if result.score == 100 else EXIT_FAILED
@@ -79,6 +108,7 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_TIMEOUT_S,
         help=f"wall-clock seconds per submission (default {DEFAULT_TIMEOUT_S:g})",
     )
+    add_grading_options(parser)
 
 
 def run_grade(args: argparse.Namespace) -> int:
@@ -92,10 +122,11 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"barenet grade: {target} does not exist", file=sys.stderr)
         return EXIT_USAGE
     single = target.is_file() or (target / "models").is_dir()
+    options = {"convention": args.convention, "strict": args.strict}
     if single:
-        reports = [grade_submission(target, timeout=args.timeout)]
+        reports = [grade_submission(target, timeout=args.timeout, **options)]
     else:
-        reports = grade_folder(target, timeout=args.timeout)
+        reports = grade_folder(target, timeout=args.timeout, **options)
         if not reports:
             print(f"barenet grade: no .zip submissions in {target}", file=sys.stderr)
             return EXIT_USAGE

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from barenet.grading.harness import score_percent, summary_lines
+from barenet.grading.harness import ADVICE_PREFIX, score_percent, summary_lines
 from barenet.grading.safe_zip import MAX_FILES, MAX_TOTAL_BYTES, UnsafeArchiveError, safe_extract
 from barenet.grading.sandbox import (
     ChildOutcome,
@@ -31,6 +31,7 @@ from barenet.grading.sandbox import (
     run_sandboxed,
 )
 from barenet.grading.sandbox_child import RESULT_MARKER
+from barenet.grading.spec import check_convention
 
 DEFAULT_TIMEOUT_S = 60.0
 
@@ -67,7 +68,9 @@ class GradeReport:
         lines = [f"Grading {self.submission}", f"Sandbox: {self.sandbox}"]
         if self.reason:
             lines.append(f"Reason: {self.reason}")
-        lines += [test["message"] for test in self.tests]
+        for test in self.tests:
+            lines.append(test["message"])
+            lines += [ADVICE_PREFIX + advice for advice in test.get("advice", [])]
         if self.tests:
             passed = sum(test["passed"] for test in self.tests)
             lines.append(summary_lines(passed, len(self.tests))[0])
@@ -165,6 +168,9 @@ def clean_tests(raw: object) -> list[dict]:
                     "name": item["name"],
                     "passed": item.get("passed") is True,
                     "message": str(item.get("message", ""))[:2000],
+                    "advice": [str(a)[:1000] for a in item.get("advice", [])][:10]
+                    if isinstance(item.get("advice"), list)
+                    else [],
                 }
             )
     return tests
@@ -190,7 +196,13 @@ def report_from_outcome(
         if isinstance(result.get("missing"), list)
         else []
     )
-    reason = f"missing from the submission: {', '.join(missing)}" if missing else None
+    found = result.get("found") if isinstance(result.get("found"), list) else []
+    reason = (
+        f"missing from the submission: {', '.join(missing)}; "
+        f"its pickle holds: {', '.join(map(str, found)) or 'nothing'}"
+        if missing
+        else None
+    )
     return GradeReport(name, score, tests, reason, sandbox, kind)
 
 
@@ -199,6 +211,8 @@ def grade_submission(
     timeout: float = DEFAULT_TIMEOUT_S,
     limits: Limits | None = None,
     isolation: Isolation | None = None,
+    convention: str = "exact",
+    strict: bool = False,
 ) -> GradeReport:
     """Grade one submission (a zip, or an unpacked folder holding ``models/``).
 
@@ -210,12 +224,17 @@ def grade_submission(
     limits : Limits, optional
     isolation : Isolation, optional
         Default: bubblewrap when it works on this machine, else none.
+    convention : {"exact", "batch-mean"}
+        How affine_backward's dw and db are expected (see the README).
+    strict : bool
+        Advice (overflow warnings, in-place writes, Python loops) costs points too.
 
     Returns
     -------
     GradeReport
         Never raises for anything the submission contains or does.
     """
+    check_convention(convention)
     path = Path(path)
     limits = limits or Limits(timeout_s=timeout)
     isolation = isolation or detect_isolation()
@@ -236,7 +255,16 @@ def grade_submission(
             return GradeReport(
                 path.name, 0, [], f"unsafe or unreadable submission: {exc}", sandbox, isolation.kind
             )
-        argv = [sys.executable, "-I", "-c", _bootstrap_code(), str(workdir.resolve())]
+        mode = "strict" if strict else "lenient"
+        argv = [
+            sys.executable,
+            "-I",
+            "-c",
+            _bootstrap_code(),
+            str(workdir.resolve()),
+            convention,
+            mode,
+        ]
         outcome = run_sandboxed(argv, workdir, limits, isolation)
     return report_from_outcome(path.name, outcome, limits, sandbox, isolation.kind)
 
@@ -251,6 +279,8 @@ def grade_folder(
     timeout: float = DEFAULT_TIMEOUT_S,
     workers: int | None = None,
     isolation: Isolation | None = None,
+    convention: str = "exact",
+    strict: bool = False,
 ) -> list[GradeReport]:
     """Grade every zip in ``folder``, up to ``workers`` at a time (default: the cores).
 
@@ -260,7 +290,14 @@ def grade_folder(
     isolation = isolation or detect_isolation()
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda p: grade_submission(p, timeout, isolation=isolation), paths))
+        return list(
+            pool.map(
+                lambda p: grade_submission(
+                    p, timeout, isolation=isolation, convention=convention, strict=strict
+                ),
+                paths,
+            )
+        )
 
 
 def write_json_report(reports: GradeReport | list[GradeReport], path: str | os.PathLike) -> None:

@@ -3,7 +3,7 @@
 Run only inside the limits of :mod:`barenet.grading.sandbox`, never in the
 grader's own process: unpickling runs arbitrary code. Usage::
 
-    python -m barenet.grading.sandbox_child WORKDIR
+    python -m barenet.grading.sandbox_child WORKDIR CONVENTION (strict|lenient)
 
 It loads every ``WORKDIR/models/*.p`` (a dict each, merged in file-name order),
 runs the suite on the exercise names found, and writes one line
@@ -18,7 +18,8 @@ import pickle
 import sys
 from pathlib import Path
 
-from barenet.grading.suite import REQUIRED_NAMES, run_exercise_suite
+from barenet.grading.sandboxed.exercise_names import ALL_KEYS
+from barenet.grading.suite import run_exercise_suite
 
 RESULT_MARKER = "BARENET_RESULT "
 PICKLE_PATTERNS = ("*.p", "*.pkl", "*.pickle")
@@ -53,20 +54,21 @@ def load_submission(workdir: Path) -> dict:
     return namespace
 
 
-def grade_workdir(workdir: Path) -> dict:
+def grade_workdir(workdir: Path, convention: str = "exact", strict: bool = False) -> dict:
     """The JSON-ready result: the suite's, or ``{"error": ...}`` with a reason."""
     try:
         namespace = load_submission(workdir)
     except BaseException as exc:  # whatever the pickle does, report it
         return {"error": f"could not load the submission: {type(exc).__name__}: {exc}"}
-    expected = sorted({name for names in REQUIRED_NAMES.values() for name in names})
+    expected = sorted(ALL_KEYS)
     if not any(name in namespace for name in expected):
         found = ", ".join(map(repr, sorted(map(str, namespace)))) or "nothing"
         return {
             "error": f"no exercise callables in the pickle (found {found}); expected keys "
             f"among {', '.join(expected)}"
         }
-    return run_exercise_suite(namespace, verbose=False).to_dict()
+    result = run_exercise_suite(namespace, verbose=False, convention=convention, strict=strict)
+    return result.to_dict()
 
 
 def main(argv: list[str]) -> int:
@@ -74,7 +76,7 @@ def main(argv: list[str]) -> int:
     result_stream = sys.stdout
     sys.stdout = sys.stderr  # the submission's prints must not mix with the result
     try:
-        result = grade_workdir(Path(argv[0]))
+        result = grade_workdir(Path(argv[0]), argv[1], argv[2] == "strict")
     except BaseException as exc:  # the suite never should; report it anyway
         result = {"error": f"grading failed: {type(exc).__name__}: {exc}"}
     result_stream.write(RESULT_MARKER + json.dumps(result, default=str) + "\n")
