@@ -20,6 +20,7 @@ parameter name and update ``model.params`` from ``model.grads`` in place; their
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -190,7 +191,7 @@ class Optimizer:
         dout = self.loss_func.backward(y_pred, y_true)
         return self.model.backward(dout)
 
-    def _fused_rule(self):
+    def _fused_rule(self) -> Callable[[np.ndarray, np.ndarray, dict, float], dict] | None:
         """The one-pass version of this optimizer's rule, or ``None``.
 
         ``None`` when the class that defines ``_update`` defines no ``_fused`` beside it:
