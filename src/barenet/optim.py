@@ -125,7 +125,8 @@ def adam(
     return np.subtract(w, step, out=out), config
 
 
-DENORMAL_FLUSH = optim_fused.DENORMAL_FLUSH
+# Added and subtracted to round denormals to 0 (a normal float32); optim_fused uses the same.
+DENORMAL_FLUSH = 1e-30
 
 
 def flush_denormals(a: np.ndarray) -> None:

@@ -114,3 +114,9 @@ def test_fused_adam_starts_its_state_like_the_rule():
 )
 def test_can_fuse_only_contiguous_float_arrays_of_one_dtype(w, dw, config, expected):
     assert optim_fused.can_fuse(w, dw, config) is expected
+
+
+def test_fused_loops_flush_with_the_reference_constant():
+    from barenet import optim, optim_fused
+
+    assert optim_fused.DENORMAL_FLUSH == optim.DENORMAL_FLUSH
