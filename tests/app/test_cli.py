@@ -265,6 +265,7 @@ def test_ctrl_c_saves_what_was_reached_and_resume_continues(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+
     def epochs_done() -> int:
         try:
             return checkpoint_epoch(tmp_path / "run" / "checkpoint.npz")

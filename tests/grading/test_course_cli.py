@@ -16,6 +16,7 @@ def check_main(argv: list[str]) -> int:
 def grade_main(argv: list[str]) -> int:
     return main(["grade", *argv])
 
+
 LAYER_PY = """
 import numpy as np
 
