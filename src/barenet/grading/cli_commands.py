@@ -10,18 +10,14 @@ Each function builds its own parser and returns the exit status, so that the
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import traceback
 from pathlib import Path
 
 from barenet.grading.check import check_paths
-from barenet.grading.grader import (
-    DEFAULT_TIMEOUT_S,
-    grade_folder,
-    grade_submission,
-    write_csv,
-    write_json_report,
-)
+from barenet.grading.grader import DEFAULT_TIMEOUT_S, grade_folder, grade_submission
+from barenet.grading.reports import write_csv, write_gradescope, write_json_report
 from barenet.grading.sandboxed.exercise_names import ALL_KEYS
 from barenet.grading.spec import CONVENTIONS
 
@@ -88,18 +84,53 @@ def check_main(argv: list[str]) -> int:
     return EXIT_OK if result.score == 100 else EXIT_FAILED
 
 
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds greater than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
 def grade_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="barenet grade",
         description=(
             "Grade a submission zip (or an unpacked submission folder holding models/), "
-            "or every zip in a folder, in a sandboxed child process."
+            "or every zip in a folder. The submission's code runs in a sandboxed child "
+            "process on fresh inputs; the grade is computed outside it."
         ),
     )
     parser.add_argument(
         "submission", help="SUBMISSION.zip, a submission folder, or a folder of zips"
     )
-    parser.add_argument("--json", metavar="REPORT", help="write the result as JSON to REPORT")
+    parser.add_argument(
+        "--json",
+        metavar="REPORT",
+        help="write the result as JSON to REPORT (with --format gradescope: Gradescope's "
+        "results.json, default results.json)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("barenet", "gradescope"),
+        default="barenet",
+        help="the JSON written by --json: barenet's report (default) or Gradescope's "
+        "results.json (one submission)",
+    )
     parser.add_argument(
         "--csv",
         metavar="FILE",
@@ -108,9 +139,22 @@ def grade_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout",
         metavar="S",
-        type=float,
+        type=positive_seconds,
         default=DEFAULT_TIMEOUT_S,
-        help=f"wall-clock seconds per submission (default {DEFAULT_TIMEOUT_S:g})",
+        help=f"wall-clock seconds per submission, > 0 (default {DEFAULT_TIMEOUT_S:g})",
+    )
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        type=non_negative_int,
+        default=0,
+        help="submissions graded at once (default 0: one per core)",
+    )
+    parser.add_argument(
+        "--seed",
+        metavar="N",
+        type=non_negative_int,
+        help="seed of the test inputs (default: fresh; every report records it)",
     )
     add_grading_options(parser)
     return parser
@@ -119,8 +163,8 @@ def grade_parser() -> argparse.ArgumentParser:
 def grade_main(argv: list[str]) -> int:
     """``barenet grade``: print each submission's lines and score; write JSON/CSV.
 
-    Returns 0 when every submission was graded (whatever its score), 2 when the
-    input does not exist or holds no submission.
+    Returns 0 when every submission got a report (whatever its status and score),
+    2 for bad arguments or when the input does not exist or holds no submission.
     """
     args = grade_parser().parse_args(argv)
     target = Path(args.submission)
@@ -128,17 +172,24 @@ def grade_main(argv: list[str]) -> int:
         print(f"barenet grade: {target} does not exist", file=sys.stderr)
         return EXIT_USAGE
     single = target.is_file() or (target / "models").is_dir()
-    options = {"convention": args.convention, "strict": args.strict}
+    if args.format == "gradescope" and not single:
+        print("barenet grade: --format gradescope grades one submission", file=sys.stderr)
+        return EXIT_USAGE
+    options = {"convention": args.convention, "strict": args.strict, "seed": args.seed}
     if single:
         reports = [grade_submission(target, timeout=args.timeout, **options)]
     else:
-        reports = grade_folder(target, timeout=args.timeout, **options)
+        reports = grade_folder(target, args.timeout, args.workers or None, **options)
         if not reports:
             print(f"barenet grade: no .zip submissions in {target}", file=sys.stderr)
             return EXIT_USAGE
     for report in reports:
         print("\n".join(report.lines()))
-    if args.json:
+    if args.format == "gradescope":
+        path = args.json or "results.json"
+        write_gradescope(reports[0], path)
+        print(f"Gradescope results written to {path}")
+    elif args.json:
         write_json_report(reports[0] if single else reports, args.json)
         print(f"JSON report written to {args.json}")
     csv_path = args.csv or (None if single else "grades.csv")
