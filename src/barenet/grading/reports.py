@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), and
 # two-character escapes; also the 8-bit CSI and OSC introducers.
 ESCAPE_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|[\x9b\x9d][^\x07]*\x07?"
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]"
+    r"|\x9b[0-?]*[ -/]*[@-~]|\x9d[^\x07\x9c]*[\x07\x9c]?"
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
@@ -106,8 +107,8 @@ def gradescope_results(report: GradeReport) -> dict:
         tests.append(
             {
                 "name": test["name"],
-                "score": round(points if test["passed"] else 0.0, 4),
-                "max_score": round(points, 4),
+                "score": points if test["passed"] else 0.0,
+                "max_score": points,
                 "status": "passed" if test["passed"] else "failed",
                 "output": output,
             }
