@@ -178,11 +178,6 @@ def python_dirs() -> list[Path]:
     return sorted({Path(p).resolve() for p in candidates if p and Path(p).exists()})
 
 
-def package_root(package) -> Path:
-    """The folder that holds a package (``src/`` for barenet in a source checkout)."""
-    return Path(package.__file__).resolve().parent.parent
-
-
 @functools.lru_cache(maxsize=16)
 def bwrap_supports(bwrap: str, option: str) -> bool:
     """Whether this bubblewrap knows ``option`` (e.g. ``--size``, ``--perms``)."""
@@ -357,11 +352,6 @@ def tasks_of_user(uid: int) -> int:
         except (OSError, KeyError, ValueError):
             continue  # the process ended while we looked
     return count
-
-
-def tasks_of_current_user() -> int:
-    """Processes and threads of this process's user."""
-    return tasks_of_user(os.getuid())
 
 
 def resource_limiter(limits: Limits, uid: int) -> Callable[[], None]:
