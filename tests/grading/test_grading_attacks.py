@@ -180,6 +180,7 @@ NESTED = (
 )
 DEEP = (
     "import os\n"
+    "os.symlink('{outside}', 'link-out')\n"
     "fd = os.open('.', os.O_RDONLY)\n"
     "for _ in range(3000):\n"
     "    os.mkdir('d', dir_fd=fd)\n"
@@ -201,7 +202,10 @@ def test_a_batch_keeps_every_row_whatever_the_submissions_do(tmp_path, monkeypat
     folder.mkdir()
     submission(folder / "a-honest.zip", CORRECT)
     hostile(folder / "b-nested.zip", NESTED)
-    hostile(folder / "c-deep.zip", DEEP)
+    outside = tmp_path / "outside"  # a link to it is left in a working folder
+    outside.mkdir()
+    (outside / "keep.txt").write_text("the teacher's")
+    hostile(folder / "c-deep.zip", DEEP.replace("{outside}", str(outside)))
     hostile(folder / "d-flood.zip", FLOOD)
     (folder / "e-not-a-zip.zip").write_bytes(b"PK not really")
     private_tmp = tmp_path / "tmp"  # the grader's working folders go here, and only here
@@ -228,6 +232,7 @@ def test_a_batch_keeps_every_row_whatever_the_submissions_do(tmp_path, monkeypat
     assert by_name["d-flood.zip"].status == "crashed"
     assert by_name["e-not-a-zip.zip"].status == "invalid-submission"
     assert os.listdir(private_tmp) == []  # every working folder removed, the deep one too
+    assert (outside / "keep.txt").read_text() == "the teacher's"  # links not followed
     write_csv(reports, tmp_path / "grades.csv")
     assert len((tmp_path / "grades.csv").read_text().splitlines()) == 6
 
