@@ -141,7 +141,9 @@ def backward_spec(which: str, convention: str) -> TestSpec:
         measured = as_array(grads[GRADIENTS.index(which)], which)
         exact = exact_gradients(inputs)[which]
         expected = expected_gradient(which, exact, n, convention)
-        passed, detail, error = compare(which, measured, expected, AFFINE_TOLERANCE, "gradient")
+        passed, detail, error = compare(
+            which, measured, expected, AFFINE_TOLERANCE, "exact gradient"
+        )
         if passed:
             again = items(records[2]["result"], 3, "affine_backward must return (dx, dw, db)")
             again = as_array(again[GRADIENTS.index(which)], which)
