@@ -23,6 +23,7 @@ import os
 import resource
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import sysconfig
@@ -38,6 +39,9 @@ SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime")
 OUTPUT_TAIL_BYTES = 256 * 1024  # how much of the child's stdout/stderr is read back
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 NOBODY = 65534  # the unprivileged uid and gid a child started by root runs as
+# Installed packages shown in the sandbox; the rest of site-packages (barenet
+# among them, when it is installed there) is hidden.
+SANDBOX_PACKAGES = ("numpy", "numpy.libs", "cloudpickle")
 
 
 @dataclass(frozen=True)
@@ -167,15 +171,30 @@ class ChildOutcome:
 
 
 def python_dirs() -> list[Path]:
-    """Folders a Python child needs to read: the interpreter, stdlib, site-packages.
+    """Folders a Python child needs to read: the interpreter and its standard library.
 
-    barenet's own folder is not among them (a source checkout's ``src/``): a
-    submission must not be able to import barenet's reference code.
+    Their package folders are then hidden (see :func:`package_folders`) except for
+    the few packages a submission may use; barenet's own folder is never shown.
     """
     candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    candidates |= {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    candidates |= {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib")}
     candidates.add(str(Path(sys.executable).resolve().parent.parent))
     return sorted({Path(p).resolve() for p in candidates if p and Path(p).exists()})
+
+
+def package_folders() -> list[Path]:
+    """The folders of installed packages (site-packages, dist-packages) of this Python."""
+    names = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+    names |= set(site.getsitepackages()) if hasattr(site, "getsitepackages") else set()
+    return sorted({Path(p).resolve() for p in names if p and Path(p).is_dir()})
+
+
+def allowed_packages() -> list[Path]:
+    """The installed packages a submission may use: NumPy and what unpickling needs."""
+    found = []
+    for folder in package_folders():
+        found += [folder / name for name in SANDBOX_PACKAGES if (folder / name).exists()]
+    return found
 
 
 @functools.lru_cache(maxsize=16)
@@ -199,18 +218,30 @@ class _Binds:
     def __init__(self, bwrap: str):
         self.args: list[str] = []
         self.made: set[str] = {"/"}
+        self.mounts: list[PurePosixPath] = []
         self.perms = bwrap_supports(bwrap, "--perms")
 
     def parents(self, path: str) -> None:
         for parent in reversed(PurePosixPath(path).parents):
             name = str(parent)
-            if name not in self.made:
+            if name not in self.made and not self.inside_a_mount(parent):
                 self.args += (["--perms", "0755"] if self.perms else []) + ["--dir", name]
                 self.made.add(name)
+
+    def inside_a_mount(self, path: PurePosixPath) -> bool:
+        return any(path.is_relative_to(m) for m in self.mounts)
 
     def bind(self, option: str, source: str, target: str) -> None:
         self.parents(target)
         self.args += [option, source, target]
+        self.made.add(target)
+        if option == "--ro-bind":  # its folders exist already, and cannot be made
+            self.mounts.append(PurePosixPath(target))
+
+    def tmpfs(self, target: str) -> None:
+        """An empty folder, readable by anyone, over ``target``."""
+        self.parents(target)
+        self.args += (["--perms", "0755"] if self.perms else []) + ["--tmpfs", target]
         self.made.add(target)
 
 
@@ -272,6 +303,10 @@ def bwrap_command(
         if not any(path.is_relative_to(b) for b in bound):
             binds.bind("--ro-bind", str(path), str(path))
             bound.append(path)
+    for folder in package_folders():
+        binds.tmpfs(str(folder))  # hide the installed packages, then show the allowed ones
+    for package in allowed_packages():
+        binds.bind("--ro-bind", str(package), str(package))
     binds.bind("--bind", str(workdir), str(workdir))
     args += binds.args
     # The sandbox's own root and /dev are tmpfs in RAM: make them read-only, so that
