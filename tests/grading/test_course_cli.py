@@ -1,12 +1,14 @@
 """``barenet check`` on the course's file layout and ``barenet grade`` on the course's pickle keys."""
 
-import pickle
 import sys
 import zipfile
 
+import cloudpickle
+import learner_solutions as learner
 import pytest
 
 from barenet.app.cli import main
+from barenet.grading.submission import pickled_by_value
 
 
 def check_main(argv: list[str]) -> int:
@@ -113,23 +115,25 @@ def test_check_refuses_an_unknown_convention(exercise_code, capsys):
 
 
 def course_zip(path, data):
+    """A submission zip; the learner's code (learner_solutions) is pickled by value."""
+    with pickled_by_value([learner]):
+        payload = cloudpickle.dumps(data)
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("models/NN.p", pickle.dumps(data))
+        archive.writestr("models/NN.p", payload)
     return path
 
 
-def test_grade_accepts_the_course_keys_and_convention(tmp_path, capsys):
-    import barenet.layers
-    import barenet.optim
+COURSE_SUBMISSION = {
+    "SGD_Momentum_update": learner.SGDMomentum._update,
+    "AffineForward": learner.affine_forward,
+    "AffineBackward": learner.affine_backward,
+    "Sigmoid": learner.TupleCacheSigmoid,
+    "Relu": learner.InPlaceRelu,
+}
 
-    data = {
-        "SGD_Momentum_update": barenet.optim.SGDMomentum._update,
-        "AffineForward": barenet.layers.affine_forward,
-        "AffineBackward": barenet.layers.affine_backward,
-        "Sigmoid": barenet.layers.Sigmoid,
-        "Relu": barenet.layers.Relu,
-    }
-    path = course_zip(tmp_path / "course.zip", data)
+
+def test_grade_accepts_the_course_keys_and_convention(tmp_path, capsys):
+    path = course_zip(tmp_path / "course.zip", COURSE_SUBMISSION)
     assert grade_main([str(path), "--json", str(tmp_path / "r.json")]) == 0
     out = capsys.readouterr().out
     assert "Score: 100/100" in out and "missing" not in out
@@ -138,10 +142,8 @@ def test_grade_accepts_the_course_keys_and_convention(tmp_path, capsys):
 
 
 def test_grade_names_the_keys_it_found_when_one_is_missing(tmp_path, capsys):
-    import barenet.layers
-
     path = course_zip(
-        tmp_path / "typo.zip", {"Sigmoid": barenet.layers.Sigmoid, "Affine_Forward": 1}
+        tmp_path / "typo.zip", {"Sigmoid": learner.TupleCacheSigmoid, "Affine_Forward": 1}
     )
     assert grade_main([str(path)]) == 0
     out = capsys.readouterr().out

@@ -1,9 +1,12 @@
-"""Grading: a unit-test harness with scores, the exercise suite, packaging and grading.
+"""Grading: the exercise's tests with scores, packaging, and grading of submissions.
 
-* :class:`SigmoidTestWrapper`, :class:`ReluTestWrapper`, :class:`AffineTestWrapper`,
-  :class:`SGDMTestWrapper` test barenet's implementation or a learner's.
+* :func:`SigmoidTestWrapper`, :func:`ReluTestWrapper`, :func:`AffineTestWrapper`,
+  :func:`SGDMTestWrapper` run the course's tests on barenet's implementation or a
+  learner's, print them and return the :class:`Score`.
+* :func:`check_paths` runs them all on a learner's files (``barenet check``).
 * :func:`save_pickle` and :func:`submit_exercise` package a learner's work.
-* :func:`grade_submission` grades a submission in a sandboxed child process.
+* :func:`grade_submission` and :func:`grade_folder` grade submissions: the
+  learner's code runs in a sandboxed child, the verdicts are computed outside it.
 """
 
 from barenet.grading.check import check_file, check_paths

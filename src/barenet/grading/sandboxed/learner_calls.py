@@ -50,6 +50,10 @@ class Call:
         Each call gets its own copies.
     keep : str or None
         Name under which the raw result is kept for later calls.
+    names : tuple of str
+        How each argument is called in advice (``"dout"``, ``"the cache"``). Named
+        arguments are watched for writes in place, and a call with names for
+        Python loops over the elements; an empty name leaves its argument alone.
     """
 
     target: str
