@@ -19,7 +19,7 @@ import shutil
 import time
 from pathlib import Path
 
-from barenet.cli import main as barenet_main
+from barenet.app.cli import main as barenet_main
 
 
 def run(args: list[str], out: Path) -> dict:

@@ -1,4 +1,5 @@
-"""Helpers for the data tests: a small subset of the real CIFAR-10 zip, image files, a local HTTP server."""
+"""Helpers shared by the test areas: the real CIFAR-10 zip and subsets of it, image
+files, a local HTTP server."""
 
 from __future__ import annotations
 
@@ -17,8 +18,24 @@ import numpy as np
 import pytest
 from PIL import Image
 
-#: The real CIFAR-10 JPEG zip, next to the project (read only: never written to).
-CIFAR_ZIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-jpg.zip"
+#: The project's root folder.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: Where the real CIFAR-10 JPEG zip lies, below a folder above the project.
+SHARED_ZIP_PATH = Path("shared") / "data" / "cifar10-jpg.zip"
+
+
+def find_cifar_zip() -> Path:
+    """The real CIFAR-10 JPEG zip (read only: never written to), found in the nearest
+    folder above the project that holds ``shared/data/cifar10-jpg.zip``; the path
+    next to the project when none does."""
+    for folder in REPO_ROOT.parents:
+        if (folder / SHARED_ZIP_PATH).is_file():
+            return folder / SHARED_ZIP_PATH
+    return REPO_ROOT.parent / SHARED_ZIP_PATH
+
+
+CIFAR_ZIP = find_cifar_zip()
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 

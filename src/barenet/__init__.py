@@ -53,6 +53,7 @@ from barenet.memory import (
 from barenet.networks import ClassificationNet, Network
 from barenet.optim import SGD, Adam, Optimizer, SGDMomentum, adam, sgd, sgd_momentum
 from barenet.solver import Solver, TrainingDivergedError
+from barenet.tuning import findBestConfig, grid_search, random_search
 
 __version__ = "0.1.0"
 
@@ -117,15 +118,18 @@ __all__ = [
     "download",
     "download_and_unpack",
     "eval_numerical_gradient",
+    "findBestConfig",
     "eval_numerical_gradient_array",
     "grade_folder",
     "grade_submission",
+    "grid_search",
     "human_readable_size",
     "load_digits",
     "log_softmax",
     "network_size_breakdown",
     "plot_history",
     "plot_loss_curves",
+    "random_search",
     "rel_error",
     "save_pickle",
     "sgd",

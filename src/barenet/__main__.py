@@ -2,6 +2,6 @@
 
 import sys
 
-from barenet.cli import main
+from barenet.app.cli import main
 
 sys.exit(main())

@@ -40,11 +40,13 @@ class Sigmoid:
         cache : ndarray
             ``out`` itself: the derivative is ``out * (1 - out)``.
         """
+        # >>> exercise: sigmoid_forward
         e = np.exp(-np.abs(x))
         out = np.where(x >= 0, 1, e) / (1 + e)
         if np.issubdtype(np.asarray(x).dtype, np.floating):
             out = out.astype(x.dtype, copy=False)  # e.g. float16 stays float16
         return out, out
+        # <<< exercise
 
     def backward(self, dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
         """Gradient wrt the input: ``dout * out * (1 - out)``.
@@ -58,8 +60,10 @@ class Sigmoid:
         -------
         dx : ndarray, shape of ``dout``
         """
+        # >>> exercise: sigmoid_backward
         out = cache
         return dout * out * (1 - out)
+        # <<< exercise
 
     def __repr__(self) -> str:
         return "Sigmoid()"
@@ -120,8 +124,10 @@ class Relu:
             ``out``: ``out > 0`` exactly where ``x > 0``, so the output is enough for
             the backward pass and no second array is kept.
         """
+        # >>> exercise: relu_forward
         out = np.maximum(x, 0)
         return out, out
+        # <<< exercise
 
     def backward(self, dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
         """Pass ``dout`` where the input was positive, 0 elsewhere (also at 0).
@@ -135,9 +141,11 @@ class Relu:
         -------
         dx : ndarray, shape of ``dout``
         """
+        # >>> exercise: relu_backward
         out = cache
         # Multiplying by the boolean mask is ~10x faster than np.where with a scalar.
         return dout * (out > 0)
+        # <<< exercise
 
     def __repr__(self) -> str:
         return "Relu()"
@@ -234,9 +242,11 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
         If the shapes of ``x``, ``w`` and ``b`` do not fit together.
     """
     _check_affine_shapes(x, w, b)
+    # >>> exercise: affine_forward
     out = x.reshape(x.shape[0], -1) @ w
     out += b  # in place: `out` is a fresh array, so this saves one (N, M) temporary
     return out, (x, w, b)
+    # <<< exercise
 
 
 def affine_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -255,10 +265,12 @@ def affine_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndar
     dw : ndarray, shape (D, M)
     db : ndarray, shape (M,)
     """
+    # >>> exercise: affine_backward
     x, w, _ = cache
     dx = (dout @ w.T).reshape(x.shape)
     dw, db = affine_param_grads(dout, x)
     return dx, dw, db
+    # <<< exercise
 
 
 def affine_param_grads(dout: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from barenet.files import atomic_write
 from barenet.layers import (
     Dropout,
     LeakyRelu,
@@ -19,6 +20,7 @@ from barenet.layers import (
     affine_forward,
     affine_param_grads,
 )
+from barenet.prediction import predict_dataset
 
 ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyRelu}
 
@@ -91,10 +93,8 @@ class Network:
         arrays = dict(self.params)
         arrays["__config__"] = np.array(json.dumps(self.config()))
         arrays["__class__"] = np.array(type(self).__name__)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
+        with atomic_write(path) as file:
+            np.savez(file, **arrays)
         return path
 
     @classmethod
@@ -142,14 +142,8 @@ class Network:
         accuracy : float
             Fraction of correct predictions (``nan`` for an empty loader).
         """
-        labels, preds = [], []
-        for batch in loader:
-            labels.append(np.asarray(batch["label"]))
-            preds.append(self.predict(batch["image"]))
-        if not labels:
-            return np.zeros(0, int), np.zeros(0, int), float("nan")
-        labels, preds = np.concatenate(labels), np.concatenate(preds)
-        return labels, preds, float(np.mean(labels == preds))
+        result = predict_dataset(self, [loader])
+        return result.labels, result.predictions, result.accuracy
 
 
 class ClassificationNet(Network):

@@ -13,6 +13,22 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+#: One (line style, marker) per curve: curves that coincide stay visible, as a
+#: dashed line over a solid one, and markers of different shapes.
+LINE_STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
+
+
+def _style(index: int, num_points: int) -> dict:
+    """Line style, hollow marker and marker spacing of the ``index``-th curve."""
+    linestyle, marker = LINE_STYLES[index % len(LINE_STYLES)]
+    return {
+        "linestyle": linestyle,
+        "marker": marker,
+        "fillstyle": "none",
+        # About 10 markers per curve, offset per curve so that they do not stack.
+        "markevery": (index % 3, max(1, num_points // 10)),
+    }
+
 
 def _save(fig, path: str | os.PathLike) -> Path:
     path = Path(path)
@@ -23,6 +39,11 @@ def _save(fig, path: str | os.PathLike) -> Path:
 
 
 def plot_history(history: dict, path: str | os.PathLike, title: str = "") -> Path:
+    """Draw :func:`history_figure` into a PNG at ``path``; returns the path."""
+    return _save(history_figure(history, title), path)
+
+
+def history_figure(history: dict, title: str = "") -> Figure:
     """Loss and accuracy per epoch, training and validation, side by side.
 
     Parameters
@@ -30,60 +51,63 @@ def plot_history(history: dict, path: str | os.PathLike, title: str = "") -> Pat
     history : dict
         ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``: lists of floats, one
         per epoch (missing keys are skipped).
-    path : path-like
-        Where to write the PNG.
     title : str
         Figure title.
 
     Returns
     -------
-    Path of the PNG.
+    Figure
     """
     fig = Figure(figsize=(10, 4))
     ax_loss, ax_acc = fig.subplots(1, 2)
     for ax, kind in ((ax_loss, "loss"), (ax_acc, "acc")):
-        for split in ("train", "val"):
+        for index, split in enumerate(("train", "val")):
             values = history.get(f"{split}_{kind}", [])
             if values:
-                ax.plot(range(1, len(values) + 1), values, marker=".", label=split)
+                x = range(1, len(values) + 1)
+                ax.plot(x, values, label=split, **_style(index, len(values)))
         ax.set_xlabel("Epochs")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("Loss" if kind == "loss" else "Accuracy")
         ax.grid(alpha=0.3)
         if ax.lines:
-            ax.legend(loc="upper right" if kind == "loss" else "lower right")
+            ax.legend(loc="best")  # where it covers the fewest points
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return fig
 
 
 def plot_loss_curves(
     curves: dict[str, list[float]], path: str | os.PathLike, title: str = ""
 ) -> Path:
+    """Draw :func:`loss_curves_figure` into a PNG at ``path``; returns the path."""
+    return _save(loss_curves_figure(curves, title), path)
+
+
+def loss_curves_figure(curves: dict[str, list[float]], title: str = "") -> Figure:
     """Several training-loss curves on one plot, e.g. one per optimizer.
 
     Parameters
     ----------
     curves : dict
         Legend label -> loss per epoch.
-    path : path-like
-        Where to write the PNG.
     title : str
         Plot title.
 
     Returns
     -------
-    Path of the PNG.
+    Figure
     """
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
-    for label, values in curves.items():
-        ax.plot(range(1, len(values) + 1), values, label=label)
+    for index, (label, values) in enumerate(curves.items()):
+        ax.plot(range(1, len(values) + 1), values, label=label, **_style(index, len(values)))
     ax.set_xlabel("Epochs")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("Loss")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    if ax.lines:
+        ax.legend(loc="best")  # where it covers the fewest points
     if title:
         ax.set_title(title)
-    return _save(fig, path)
+    return fig

@@ -10,6 +10,7 @@ import numpy as np
 
 from barenet.losses import CrossEntropyFromLogits, Loss
 from barenet.optim import Adam
+from barenet.prediction import batch_outputs
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -52,6 +53,10 @@ class Solver:
         epoch's batches, measured while the weights were changing.
     best_params : dict
         Copy of the parameters with the lowest validation loss so far.
+    interrupted : bool
+        Whether the last :meth:`train` was ended by Ctrl-C (KeyboardInterrupt).
+    best_model_stats : dict or None
+        The histories' entries at the best epoch (see the property).
     """
 
     def __init__(
@@ -96,6 +101,25 @@ class Solver:
         self.train_acc_history: list[float] = []
         self.val_acc_history: list[float] = []
         self.stop_reason = ""
+        self.interrupted = False
+
+    @property
+    def best_model_stats(self) -> dict | None:
+        """Losses and accuracies of the epoch with the lowest validation loss.
+
+        ``{'val_loss', 'train_loss', 'val_acc', 'train_acc', 'epoch'}``, or None before
+        the first finished epoch. The search in :mod:`barenet.tuning` ranks runs by it.
+        """
+        if self.best_epoch == 0:
+            return None
+        i = self.best_epoch - 1
+        return {
+            "val_loss": self.val_loss_history[i],
+            "train_loss": self.train_loss_history[i],
+            "val_acc": self.val_acc_history[i],
+            "train_acc": self.train_acc_history[i],
+            "epoch": self.best_epoch,
+        }
 
     def _set_mode(self, training: bool) -> None:
         if hasattr(self.model, "train"):
@@ -145,17 +169,13 @@ class Solver:
 
     def evaluate(self, loader: Iterable[dict]) -> tuple[float, float]:
         """Mean loss (with the regulariser) and accuracy over ``loader``, in eval mode."""
-        self._set_mode(False)
         total_loss, correct, seen = 0.0, 0, 0
-        for batch in loader:
-            images, labels = batch["image"], np.asarray(batch["label"])
-            logits = self.model.forward(images)
+        for labels, logits, _ in batch_outputs(self.model, [loader]):
             loss = float(self.loss_func.forward(logits, labels))
             n = len(labels)
             total_loss += loss * n
             correct += int(np.count_nonzero(logits.argmax(axis=1) == labels))
             seen += n
-        self._set_mode(True)
         if seen == 0:
             return math.nan, math.nan
         reg_loss = getattr(self.model, "reg_loss", None)
@@ -226,6 +246,7 @@ class Solver:
                     )
                     break
         except KeyboardInterrupt:
+            self.interrupted = True
             self.stop_reason = (
                 f"Interrupted during epoch {self.epoch + 1}; keeping {self.epoch} finished epochs."
             )

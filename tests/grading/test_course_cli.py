@@ -7,8 +7,17 @@ import cloudpickle
 import learner_solutions as learner
 import pytest
 
-from barenet.grading.cli_commands import check_main, grade_main
+from barenet.app.cli import main
 from barenet.grading.submission import pickled_by_value
+
+
+def check_main(argv: list[str]) -> int:
+    return main(["check", *argv])
+
+
+def grade_main(argv: list[str]) -> int:
+    return main(["grade", *argv])
+
 
 LAYER_PY = """
 import numpy as np

@@ -8,6 +8,7 @@ from .digits import DigitsDataset, load_digits
 from .download import DownloadError, download, download_and_unpack
 from .image_cache import BadImageError
 from .image_folder import ImageFolderDataset, MemoryImageFolderDataset
+from .split_folders import find_split_folders
 from .splits import DEFAULT_SPLIT
 from .transforms import (
     ComposeTransform,
@@ -40,6 +41,7 @@ __all__ = [
     "compute_image_mean_and_std",
     "download",
     "download_and_unpack",
+    "find_split_folders",
     "load_digits",
     "transforms",
 ]

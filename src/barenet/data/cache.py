@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import platformdirs
 
+from barenet.files import remove_stale_temporaries, temporary_path, write_text_atomically
+
 #: Environment variable that moves every barenet cache (decoded arrays, downloads).
 CACHE_DIR_ENV = "BARENET_CACHE_DIR"
 
@@ -130,13 +132,7 @@ def load_cache(
 
 def write_meta(cache_dir: Path, stem: str, meta: dict[str, Any]) -> None:
     """Atomically (re)write the JSON metadata of entry ``stem``."""
-    final = cache_dir / f"{stem}.json"
-    temporary = cache_dir / f".{stem}.{uuid.uuid4().hex}.json.tmp"
-    try:
-        temporary.write_text(json.dumps(meta), encoding="utf-8")
-        os.replace(temporary, final)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_text_atomically(cache_dir / f"{stem}.json", json.dumps(meta))
 
 
 def _read_meta(path: Path) -> dict[str, Any] | None:
@@ -176,9 +172,15 @@ class CacheWriter:
         self.cache_dir = cache_dir
         self.stem = stem
         self.build_id = uuid.uuid4().hex[:12]
-        self.path = cache_dir / f".{stem}.{self.build_id}.npy.tmp"
+        # Builds killed before their commit leave temporary arrays: clear those first.
+        remove_stale_temporaries(self._array_name())
+        self.path = temporary_path(self._array_name())
         self.array = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.uint8, shape=shape)
         self._committed = False
+
+    def _array_name(self) -> Path:
+        """The name the temporary array files of this entry derive from."""
+        return self.cache_dir / f"{self.stem}.npy"
 
     def __enter__(self) -> CacheWriter:
         return self
@@ -234,7 +236,7 @@ class CacheWriter:
 
     def _compact(self, keep: np.ndarray) -> None:
         """Rewrite the temporary array with only the rows in ``keep``."""
-        compact_path = self.path.with_name(self.path.name + ".compact")
+        compact_path = temporary_path(self._array_name())
         compact = np.lib.format.open_memmap(
             compact_path, mode="w+", dtype=np.uint8, shape=(len(keep), *self.array.shape[1:])
         )

@@ -9,7 +9,6 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
-import pooch
 
 from .base import ArrayDataset, Transform
 from .cache import (
@@ -20,7 +19,7 @@ from .cache import (
     load_cache,
     user_cache_dir,
 )
-from .download import download, filename_from_url, validate_sha256
+from .download import download, file_sha256, filename_from_url, validate_sha256
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
@@ -132,7 +131,7 @@ def _load_cifar10(
             f"CIFAR-10 archive {archive} not found: pass download=True, or download {url} "
             f"and save it there (SHA-256 {sha256})"
         )
-    elif pooch.file_hash(str(archive)) != sha256:
+    elif file_sha256(archive) != sha256:
         raise ValueError(
             f"the SHA-256 of {archive} is not {sha256}: the file is corrupt; delete it"
         )

@@ -14,8 +14,6 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import pooch
-
 from .archives import unpack
 from .cache import CACHE_DIR_ENV, user_cache_dir
 
@@ -71,6 +69,8 @@ def download(
     filename = filename or filename_from_url(url)
     target = folder / filename
     known_hash = f"sha256:{sha256}" if sha256 else None
+    import pooch  # on use: importing it pulls in tqdm.auto (a warning in Jupyter)
+
     try:
         fetched = pooch.retrieve(
             url, known_hash=known_hash, fname=filename, path=folder, progressbar=progress
@@ -103,6 +103,15 @@ def download_and_unpack(
     """
     archive = download(url, folder=folder, sha256=sha256, progress=progress, hint=hint)
     return unpack(archive, target)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def filename_from_url(url: str) -> str:

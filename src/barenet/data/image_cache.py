@@ -150,5 +150,6 @@ def _report_skipped(skipped: list[list[str]], on_bad_image: str) -> None:
     else:
         raise BadImageError(
             f"image file {file} {reason}{more}; fix or remove it, "
-            "or pass on_bad_image='skip' to leave such files out"
+            "or pass on_bad_image='skip' (on the command line: --on-bad-image skip) "
+            "to leave such files out"
         )

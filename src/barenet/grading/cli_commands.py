@@ -1,10 +1,8 @@
-"""The ``barenet check`` and ``barenet grade`` subcommands.
+"""The ``barenet check`` and ``barenet grade`` subcommands: their arguments and bodies.
 
-Each function builds its own parser and returns the exit status, so that the
-``barenet`` command can mount them as subcommands. Also runnable directly::
-
-    python -m barenet.grading.cli_commands check exercise_code/
-    python -m barenet.grading.cli_commands grade submissions/ --csv grades.csv
+``add_*_arguments(parser)`` defines a subcommand's arguments on the parser the
+``barenet`` command gives it; ``run_*(args)`` does the work and returns the exit
+status.
 """
 
 from __future__ import annotations
@@ -42,15 +40,15 @@ def add_grading_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def check_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="barenet check",
-        description=(
-            "Run the exercise tests on your own Python files, or on a folder of them laid "
-            "out as the course's exercise_code/, which define some of "
-            f"{', '.join(ALL_KEYS)}. Exit status 0 only at a score of 100."
-        ),
-    )
+CHECK_HELP = "run the exercise tests on your own files or exercise_code/ folder"
+CHECK_DESCRIPTION = (
+    "Run the exercise tests on your own Python files, or on a folder of them laid "
+    "out as the course's exercise_code/, which define some of "
+    f"{', '.join(ALL_KEYS)}. Exit status 0 only at a score of 100."
+)
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths",
         nargs="+",
@@ -58,17 +56,17 @@ def check_parser() -> argparse.ArgumentParser:
         help="Python files or folders, e.g. layer.py optimizer.py, or exercise_code/",
     )
     add_grading_options(parser)
-    parser.add_argument("--seed", type=int, help="seed of the test inputs (default: fresh)")
-    return parser
+    parser.add_argument(
+        "--seed", type=non_negative_int, help="seed of the test inputs (default: fresh)"
+    )
 
 
-def check_main(argv: list[str]) -> int:
+def run_check(args: argparse.Namespace) -> int:
     """``barenet check PATH...``: print one line per test and the score.
 
     Returns 0 at a score of 100, 1 otherwise (also when a file cannot be
     imported), 2 when a path does not exist.
     """
-    args = check_parser().parse_args(argv)
     for path in map(Path, args.paths):
         if not path.exists():
             print(f"barenet check: {path} does not exist", file=sys.stderr)
@@ -106,15 +104,15 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-def grade_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="barenet grade",
-        description=(
-            "Grade a submission zip (or an unpacked submission folder holding models/), "
-            "or every zip in a folder. The submission's code runs in a sandboxed child "
-            "process on fresh inputs; the grade is computed outside it."
-        ),
-    )
+GRADE_HELP = "grade submission zips: their code runs in a sandbox, the grade outside it"
+GRADE_DESCRIPTION = (
+    "Grade a submission zip (or an unpacked submission folder holding models/), "
+    "or every zip in a folder. The submission's code runs in a sandboxed child "
+    "process on fresh inputs; the grade is computed outside it."
+)
+
+
+def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "submission", help="SUBMISSION.zip, a submission folder, or a folder of zips"
     )
@@ -157,16 +155,14 @@ def grade_parser() -> argparse.ArgumentParser:
         help="seed of the test inputs (default: fresh; every report records it)",
     )
     add_grading_options(parser)
-    return parser
 
 
-def grade_main(argv: list[str]) -> int:
+def run_grade(args: argparse.Namespace) -> int:
     """``barenet grade``: print each submission's lines and score; write JSON/CSV.
 
     Returns 0 when every submission got a report (whatever its status and score),
     2 for bad arguments or when the input does not exist or holds no submission.
     """
-    args = grade_parser().parse_args(argv)
     target = Path(args.submission)
     if not target.exists():
         print(f"barenet grade: {target} does not exist", file=sys.stderr)
@@ -197,19 +193,3 @@ def grade_main(argv: list[str]) -> int:
         write_csv(reports, csv_path)
         print(f"CSV written to {csv_path} ({len(reports)} line{'s' * (len(reports) != 1)})")
     return EXIT_OK
-
-
-COMMANDS = {"check": check_main, "grade": grade_main}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Dispatch ``check`` / ``grade`` (for ``python -m barenet.grading.cli_commands``)."""
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in COMMANDS:
-        print("usage: python -m barenet.grading.cli_commands {check,grade} ...", file=sys.stderr)
-        return EXIT_USAGE
-    return COMMANDS[argv[0]](argv[1:])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

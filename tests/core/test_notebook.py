@@ -8,12 +8,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from data_helpers import CIFAR_ZIP, REPO_ROOT
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "examples" / "neural_networks.ipynb"
-#: The real CIFAR-10 JPEG zip, next to the project (read only).
-CIFAR_ZIP = ROOT.parent / "shared" / "data" / "cifar10-jpg.zip"
+NOTEBOOK = REPO_ROOT / "examples" / "neural_networks.ipynb"
 
 
 def run_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: Path, limit: int):

@@ -13,7 +13,7 @@ import pytest
 
 import barenet.layers
 import barenet.optim
-from barenet.grading.cli_commands import check_main, grade_main, main
+from barenet.app.cli import main
 from barenet.grading.submission import pickled_by_value
 
 GOOD_FILE = """
@@ -68,6 +68,14 @@ class Sigmoid:
 """
 
 
+def check_main(argv: list[str]) -> int:
+    return main(["check", *argv])
+
+
+def grade_main(argv: list[str]) -> int:
+    return main(["grade", *argv])
+
+
 @pytest.fixture
 def good_file(tmp_path):
     path = tmp_path / "my_layers.py"
@@ -115,7 +123,7 @@ def test_check_notes_barenet_objects(tmp_path, capsys):
 
 def test_check_through_python_dash_m(good_file):
     done = subprocess.run(
-        [sys.executable, "-m", "barenet.grading.cli_commands", "check", str(good_file)],
+        [sys.executable, "-m", "barenet", "check", str(good_file)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -128,7 +136,7 @@ def test_check_through_python_dash_m_fails_below_100(tmp_path):
     path = tmp_path / "partial.py"
     path.write_text(NAIVE_SIGMOID_NO_RELU)
     done = subprocess.run(
-        [sys.executable, "-m", "barenet.grading.cli_commands", "check", str(path)],
+        [sys.executable, "-m", "barenet", "check", str(path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -220,7 +228,7 @@ def test_grade_nothing_exits_2(tmp_path, capsys):
 def test_grade_through_python_dash_m(tmp_path):
     zip_path = learner_submission(tmp_path / "sub.zip")
     done = subprocess.run(
-        [sys.executable, "-m", "barenet.grading.cli_commands", "grade", str(zip_path)],
+        [sys.executable, "-m", "barenet", "grade", str(zip_path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -232,4 +240,6 @@ def test_grade_through_python_dash_m(tmp_path):
 
 
 def test_unknown_subcommand_exits_2(capsys):
-    assert main(["frobnicate"]) == 2
+    with pytest.raises(SystemExit) as exited:
+        main(["frobnicate"])
+    assert exited.value.code == 2 and "invalid choice" in capsys.readouterr().err

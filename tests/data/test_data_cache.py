@@ -225,3 +225,20 @@ def test_two_builds_of_one_entry_leave_a_valid_entry(tmp_path):
     assert (load_cache(tmp_path, "entry", lambda meta: True).images == 2).all()
     assert len(list(tmp_path.glob("*.npy"))) == 1
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_build_removes_temporary_arrays_of_killed_builds(root, tmp_path):
+    """A process killed while decoding leaves its temporary array; the next build clears it."""
+    import subprocess
+    import sys
+
+    load(root)
+    (stem,) = [p.name[: -len(".json")] for p in (tmp_path / "cache").glob("*.json")]
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()
+    orphan = tmp_path / "cache" / f".{stem}.npy.{killed.pid}.0123abcd.tmp"
+    orphan.write_bytes(b"\x93NUMPY half an array")
+    write_image(root / "cat" / "new.png", seed=1)  # the entry must be rebuilt
+    load(root)
+    assert not orphan.exists()
+    assert not list((tmp_path / "cache").glob(".*.tmp"))

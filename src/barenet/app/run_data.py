@@ -1,19 +1,17 @@
-"""Data for the ``barenet`` command: which dataset, which split, which transforms.
+"""The data of a run: which dataset, which split, which transforms, as loaders.
 
-A run is described by a plain dict of settings (saved as ``config.json``); this module
-turns its data settings into loaders. Normalisation statistics come from the training
-split only and are stored in the run, so that ``evaluate`` preprocesses exactly alike.
+Normalisation statistics come from the training split only and are stored in the
+run's ``config.json``, so that ``evaluate`` preprocesses exactly alike.
 """
 
 from __future__ import annotations
 
-import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from barenet.app.config import RunConfig
 from barenet.data import (
     CIFAR10,
     ArrayDataset,
@@ -28,32 +26,8 @@ from barenet.data import (
     RescaleTransform,
     compute_image_mean_and_std,
 )
-
-# Recipes: settings that differ by dataset; everything else has one default.
-RECIPES = {
-    "digits": {
-        "hidden_size": [128],
-        "epochs": 30,
-        "batch_size": 32,
-        "learning_rate": 1e-3,
-        "lr_decay": 0.95,
-        "dropout": 0.0,
-        "flip": False,
-        "crop": 0,
-        "patience": 10,
-    },
-    "cifar10": {
-        "hidden_size": [1024, 512],
-        "epochs": 20,
-        "batch_size": 512,
-        "learning_rate": 2e-3,
-        "lr_decay": 0.85,
-        "dropout": 0.2,
-        "flip": True,
-        "crop": 0,
-        "patience": 5,
-    },
-}
+from barenet.data.split_folders import find_split_folders
+from barenet.data.splits import select_indices
 
 
 @dataclass
@@ -85,50 +59,33 @@ class DataBundle:
     std: list
 
 
-def find_split_folders(path: str | os.PathLike) -> tuple[str, str] | None:
-    """``(train_root, test_root)`` when ``path`` (a folder or a ``.zip``) holds ``train/``
-    and ``test/`` folders, at its top or one level down; else None."""
-    path = Path(path)
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            folders = {
-                name.rsplit("/", 2)[0] + "/" for name in archive.namelist() if name.count("/") >= 2
-            }
-        for prefix in sorted({f[: -len("train/")] for f in folders if f.endswith("train/")}):
-            if prefix.count("/") <= 1 and prefix + "test/" in folders:
-                return f"{path}/{prefix}train", f"{path}/{prefix}test"
-        return None
-    for base in [path, *sorted(p for p in path.iterdir() if p.is_dir())] if path.is_dir() else []:
-        if (base / "train").is_dir() and (base / "test").is_dir():
-            return str(base / "train"), str(base / "test")
-    return None
-
-
 def _split_off_validation(images, labels, fraction: float, seed: int):
     """Seeded split of one labelled set into (train, val) arrays."""
-    order = np.random.default_rng(seed).permutation(len(labels))
-    n_val = int(round(len(labels) * fraction))
-    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    split = {"val": fraction, "train": 1 - fraction}
+    val, train = (select_indices(len(labels), part, split, seed) for part in split)
     return (images[train], labels[train]), (images[val], labels[val])
 
 
-def load_arrays(config: dict) -> tuple[tuple, tuple, tuple, list]:
+def load_arrays(config: RunConfig) -> tuple[tuple, tuple, tuple, list]:
     """Raw ``uint8`` images ``(N, H, W, C)`` and labels for train, val and test.
 
-    ``config`` keys used: ``dataset`` ('digits' | 'cifar10'), ``data`` (a path, which
-    wins over ``dataset``), ``val_fraction``, ``seed``, ``limit`` (training images).
+    Settings used: ``dataset``, ``data`` (a path, which wins over ``dataset``),
+    ``val_fraction``, ``seed``, ``limit`` (training images), ``on_bad_image``.
     """
-    seed, fraction = config["seed"], config["val_fraction"]
-    path = config.get("data")
+    seed, fraction = config.seed, config.val_fraction
+    path = config.data
+    folder_options = {"on_bad_image": config.on_bad_image}
     if path and not Path(path).exists():
         raise ValueError(
             f"--data: {path} does not exist (expected an image folder or a .zip of one)"
         )
     roots = find_split_folders(path) if path else None
-    if roots is not None or (not path and config["dataset"] == "cifar10"):
+    if roots is not None or (not path and config.dataset == "cifar10"):
         # A given test set: only validation is split off the training images.
         if roots is not None:
-            full, test = (ImageFolderDataset(root, split=None, mode="all") for root in roots)
+            full, test = (
+                ImageFolderDataset(root, split=None, mode="all", **folder_options) for root in roots
+            )
         else:
             full, test = CIFAR10(train=True), CIFAR10(train=False)
         train, val = _split_off_validation(full.images, full.labels, fraction, seed)
@@ -136,23 +93,23 @@ def load_arrays(config: dict) -> tuple[tuple, tuple, tuple, list]:
     # One collection of images: a seeded three-way split.
     split = {"train": 1 - 2 * fraction, "val": fraction, "test": fraction}
     if path:
-        parts = [ImageFolderDataset(path, mode=m, split=split, seed=seed) for m in split]
+        parts = [
+            ImageFolderDataset(path, mode=m, split=split, seed=seed, **folder_options)
+            for m in split
+        ]
     else:
         parts = [DigitsDataset(mode=m, split=split, seed=seed) for m in split]
     train, val, test = ((part.images, part.labels) for part in parts)
     return _limit(train, config), val, test, parts[0].classes
 
 
-def _limit(train: tuple, config: dict) -> tuple:
-    """A seeded random subset of ``config['limit']`` training images (all when unset).
+def _limit(train: tuple, config: RunConfig) -> tuple:
+    """A seeded random subset of ``config.limit`` training images (all when unset).
 
     Random, not the first N: image folders list their files class by class.
     """
-    limit = config.get("limit")
-    if not limit or limit >= len(train[1]):
-        return train
-    chosen = np.sort(np.random.default_rng([config["seed"], 3]).permutation(len(train[1]))[:limit])
-    return train[0][chosen], train[1][chosen]
+    chosen = select_indices(len(train[1]), "all", None, [config.seed, 3], config.limit)
+    return train if chosen is None else (train[0][chosen], train[1][chosen])
 
 
 def preprocessing(mean, std, flip: bool = False, crop: int = 0, seed=None) -> ComposeTransform:
@@ -167,7 +124,7 @@ def preprocessing(mean, std, flip: bool = False, crop: int = 0, seed=None) -> Co
     return ComposeTransform(steps)
 
 
-def build_data(config: dict, stats: tuple | None = None) -> DataBundle:
+def build_data(config: RunConfig, stats: tuple | None = None) -> DataBundle:
     """Loaders for a run; ``stats=(mean, std)`` reuses saved statistics (else computed
     on the training split)."""
     (x_train, y_train), (x_val, y_val), (x_test, y_test), classes = load_arrays(config)
@@ -180,15 +137,13 @@ def build_data(config: dict, stats: tuple | None = None) -> DataBundle:
         mean, std = mean / 255.0, np.maximum(std / 255.0, 1e-3)
     else:
         mean, std = np.asarray(stats[0]), np.asarray(stats[1])
-    seed, batch = config["seed"], config["batch_size"]
-    augment = preprocessing(
-        mean, std, config.get("flip", False), config.get("crop", 0), seed=[seed, 1]
-    )
+    seed, batch = config.seed, config.batch_size
+    augment = preprocessing(mean, std, config.flip, config.crop, seed=[seed, 1])
     train = ArrayDataset(x_train, y_train, augment)
     plain = preprocessing(mean, std)
     test = DataLoader(ArrayDataset(x_test, y_test, plain), batch_size=1024)
     test_views = [test]
-    if config.get("flip"):
+    if config.flip:
         mirror = ComposeTransform([RandomHorizontalFlip(prob=1.0, dtype=None), *plain.transforms])
         test_views.append(DataLoader(ArrayDataset(x_test, y_test, mirror), batch_size=1024))
     return DataBundle(

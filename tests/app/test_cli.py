@@ -10,12 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from data_helpers import serve, tiny_cifar
+from data_helpers import CIFAR_ZIP, serve, tiny_cifar
 from PIL import Image
 
 import barenet as bn
-
-SHARED_ZIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-jpg.zip"
 
 
 def barenet(*args, cwd, env_extra=None):
@@ -74,10 +72,10 @@ def test_resume_gives_the_same_weights_as_one_run(tmp_path):
 @pytest.fixture(scope="module")
 def small_cifar_zip(tmp_path_factory):
     """A real image-folder zip: 12 train and 4 test JPEGs per class from the shared copy."""
-    if not SHARED_ZIP.exists():
-        pytest.skip(f"{SHARED_ZIP} is not present")
+    if not CIFAR_ZIP.exists():
+        pytest.skip(f"{CIFAR_ZIP} is not present")
     path = tmp_path_factory.mktemp("zip") / "small.zip"
-    with zipfile.ZipFile(SHARED_ZIP) as src, zipfile.ZipFile(path, "w") as dst:
+    with zipfile.ZipFile(CIFAR_ZIP) as src, zipfile.ZipFile(path, "w") as dst:
         names = sorted(n for n in src.namelist() if n.endswith(".jpg"))
         for split, count in (("train", 12), ("test", 4)):
             for cls in sorted({n.split("/")[2] for n in names}):
@@ -160,7 +158,7 @@ def test_size_total_equals_compute_network_size(tmp_path):
     "args,message",
     [
         (["train", "--activation", "swish"], "invalid choice: 'swish'"),
-        (["train", "--lr", "-1"], "must be > 0.0"),
+        (["train", "--lr", "-1"], "must be >= 0.0"),
         (["train", "--data", "no/such/folder"], "does not exist"),
         (["train", "--momentum", "1.5"], "--momentum must be in [0, 1)"),
         (["train", "--std", "big"], "argument --std: expected a float"),
@@ -246,6 +244,8 @@ def test_ctrl_c_saves_what_was_reached_and_resume_continues(tmp_path):
     import signal
     import time
 
+    from barenet.app.checkpoint import checkpoint_epoch
+
     env = {**os.environ, "BARENET_CACHE_DIR": str(tmp_path / "cache")}
     proc = subprocess.Popen(
         [
@@ -265,14 +265,22 @@ def test_ctrl_c_saves_what_was_reached_and_resume_continues(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+
+    def epochs_done() -> int:
+        try:
+            return checkpoint_epoch(tmp_path / "run" / "checkpoint.npz")
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    # A checkpoint exists before epoch 1; wait until an epoch has really finished.
     deadline = time.monotonic() + 60
-    while not (tmp_path / "run" / "checkpoint.npz").exists() and time.monotonic() < deadline:
+    while epochs_done() < 1 and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err
     assert "Interrupted during epoch" in out
+    assert "barenet train --resume run" in err
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     done = history["epochs_done"]
     assert 1 <= done < 5000 and len(history["train_loss"]) == done
@@ -284,16 +292,11 @@ def test_ctrl_c_saves_what_was_reached_and_resume_continues(tmp_path):
 
 
 def test_limit_takes_a_random_subset_of_every_class(tmp_path, small_cifar_zip, monkeypatch):
-    from barenet.recipes import load_arrays
+    from barenet.app.config import RunConfig
+    from barenet.app.run_data import load_arrays
 
     monkeypatch.setenv("BARENET_CACHE_DIR", str(tmp_path / "cache"))
-    config = {
-        "data": str(small_cifar_zip),
-        "dataset": "cifar10",
-        "val_fraction": 0.1,
-        "seed": 0,
-        "limit": 30,
-    }
+    config = RunConfig(data=str(small_cifar_zip), dataset="cifar10", limit=30)
     (images, labels), (val_images, val_labels), _, classes = load_arrays(config)
     assert len(labels) == 30 and len(classes) == 10
     assert len(np.unique(labels)) >= 8  # not the first 30 files, which are all airplanes
@@ -316,15 +319,16 @@ def test_divergence_exits_1_with_advice_and_keeps_the_run(tmp_path):
 
 
 def test_flip_trained_runs_average_each_test_image_with_its_mirror(tmp_path):
-    from barenet.recipes import build_data
-    from barenet.runs import load_run, predict_views
+    from barenet.app.run import load_run
+    from barenet.app.run_data import build_data
+    from barenet.prediction import predict_dataset
 
     run = barenet("train", "--flip", "--epochs", 2, "--out", "run", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert history["test_views"] == 2 and "mirror image averaged" in run.stdout
     config, model = load_run(tmp_path / "run")
-    data = build_data(config, stats=(config["norm_mean"], config["norm_std"]))
+    data = build_data(config, stats=(config.norm_mean, config.norm_std))
     plain, mirrored = ([b["image"] for b in view] for view in data.test_views)
     images = np.concatenate(plain).reshape(-1, 8, 8, 1)
     np.testing.assert_allclose(np.concatenate(mirrored).reshape(-1, 8, 8, 1), images[:, :, ::-1])
@@ -332,6 +336,6 @@ def test_flip_trained_runs_average_each_test_image_with_its_mirror(tmp_path):
     logp = bn.log_softmax(model.forward(images.reshape(len(images), -1)))
     logp_mirror = bn.log_softmax(model.forward(images[:, :, ::-1].reshape(len(images), -1)))
     expected = (np.exp(logp) + np.exp(logp_mirror)).argmax(axis=1)
-    labels, preds, acc = predict_views(model, data.test_views)
-    np.testing.assert_array_equal(preds, expected)
-    assert acc == pytest.approx(history["test_accuracy"])
+    result = predict_dataset(model, data.test_views)
+    np.testing.assert_array_equal(result.predictions, expected)
+    assert result.accuracy == pytest.approx(history["test_accuracy"])

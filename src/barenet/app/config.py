@@ -1,0 +1,240 @@
+"""``RunConfig``: every setting of a training run, each with its default stated once.
+
+The command line derives its options and their help from these fields, a run
+folder stores them as ``config.json``, and ``evaluate`` and ``--resume`` read them
+back. Settings that differ by dataset (the *recipes*) are the field defaults for
+the offline digits, overridden for CIFAR-10 in :data:`RECIPES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from barenet.optim import Adam, SGDMomentum
+
+DATASETS = ("digits", "cifar10")
+ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+OPTIMIZERS = ("adam", "sgd_momentum", "sgd")
+DTYPES = ("float32", "float64")
+ON_BAD_IMAGE = ("raise", "skip")
+
+
+def _optimizer_default(optimizer: type, name: str) -> float:
+    """The optimizer's own default, so that it is stated only in ``barenet.optim``."""
+    defaults = getattr(optimizer, "defaults", {})
+    if name in defaults:
+        return defaults[name]
+    return inspect.signature(optimizer).parameters[name].default
+
+
+@dataclass
+class RunConfig:
+    """Settings of one training run (``barenet train``, ``barenet compare``).
+
+    The defaults are the recipe of the offline ``digits``; :meth:`recipe` gives
+    another dataset's. The last four fields are facts the run records about its
+    data (written by the run, never given on the command line).
+    """
+
+    # data
+    dataset: str = "digits"
+    data: str | None = None
+    val_fraction: float = 0.1
+    limit: int | None = None
+    seed: int = 0
+    on_bad_image: str = "raise"
+    # network
+    hidden_size: list[int] = field(default_factory=lambda: [128])
+    activation: str = "relu"
+    std: float | str = "he"
+    dtype: str = "float32"
+    dropout: float = 0.0
+    reg: float = 0.0
+    # optimization
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    lr_decay: float = 0.95
+    momentum: float = _optimizer_default(SGDMomentum, "momentum")
+    beta1: float = _optimizer_default(Adam, "beta1")
+    beta2: float = _optimizer_default(Adam, "beta2")
+    epsilon: float = _optimizer_default(Adam, "epsilon")
+    batch_size: int = 32
+    epochs: int = 30
+    patience: int | None = 10
+    flip: bool = False
+    crop: int = 0
+    # recorded by the run
+    norm_mean: list[float] | None = None
+    norm_std: list[float] | None = None
+    input_size: int | None = None
+    classes: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.hidden_size = [int(h) for h in self.hidden_size]
+        for name, choices in (
+            ("dataset", DATASETS),
+            ("activation", ACTIVATIONS),
+            ("optimizer", OPTIMIZERS),
+            ("dtype", DTYPES),
+            ("on_bad_image", ON_BAD_IMAGE),
+        ):
+            if getattr(self, name) not in choices:
+                raise ValueError(
+                    f"{flag(name)} must be one of {', '.join(choices)}, got {getattr(self, name)!r}"
+                )
+        if isinstance(self.std, str) and self.std not in ("he", "xavier"):
+            raise ValueError(f"--std must be a positive float, 'he' or 'xavier'; got {self.std!r}")
+        if not isinstance(self.std, str):
+            _check(self, "std", 0.0, None)
+            if self.std == 0:
+                raise ValueError("--std must be > 0, got 0")
+        _check(self, "dropout", 0.0, 1.0)
+        for name in ("momentum", "beta1", "beta2"):
+            _check(self, name, 0.0, 1.0)
+        _check(self, "learning_rate", 0.0, None)
+        if not 0 < self.val_fraction < 0.5:
+            raise ValueError(f"--val-fraction must be in (0, 0.5), got {self.val_fraction}")
+        for name in ("batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{flag(name)} must be >= 1, got {getattr(self, name)}")
+
+    @classmethod
+    def recipe(cls, dataset: str, **settings: Any) -> RunConfig:
+        """The recipe of ``dataset``, with ``settings`` on top."""
+        if dataset not in RECIPES:
+            raise ValueError(f"--dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
+        return cls(**{"dataset": dataset, **RECIPES[dataset], **settings})
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, **base: Any) -> RunConfig:
+        """The run the command line asks for: recipe, then ``base``, then the options given.
+
+        Options left out on the command line are absent from ``args`` (their
+        argparse default is ``SUPPRESS``), so a recipe value is never mistaken for
+        a choice of the user.
+
+        Raises
+        ------
+        ValueError
+            Naming the option, when options contradict each other or a value is
+            out of range.
+        """
+        given = given_settings(args)
+        if given.get("data") is not None and given.get("dataset"):
+            raise ValueError("give --dataset or --data, not both")
+        if given.get("data") is not None:
+            given["data"] = str(given["data"])
+        dataset = given.pop("dataset", None) or base.pop("dataset", None)
+        dataset = dataset or ("cifar10" if given.get("data") else "digits")
+        settings = {**base, **given}
+        num_layer = getattr(args, "num_layer", None)
+        if num_layer is not None:
+            hidden = settings.get("hidden_size", RECIPES[dataset].get("hidden_size", [128]))
+            settings["hidden_size"] = hidden_sizes(num_layer, hidden)
+        return cls.recipe(dataset, **settings)
+
+    def to_json(self) -> str:
+        """The settings as an indented JSON object (the run's ``config.json``)."""
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        """Read :meth:`to_json`'s output; missing keys take their defaults.
+
+        Raises
+        ------
+        ValueError
+            When the text is not a JSON object or holds an unknown setting.
+        """
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"config.json is not valid JSON: {error}") from None
+        if not isinstance(values, dict):
+            raise ValueError("config.json must hold a JSON object of settings")
+        unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"config.json has unknown settings: {', '.join(unknown)}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with ``changes`` (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+#: Settings that differ from the field defaults, by dataset.
+RECIPES: dict[str, dict[str, Any]] = {
+    "digits": {},
+    "cifar10": {
+        "hidden_size": [1024, 512],
+        "epochs": 20,
+        "batch_size": 512,
+        "learning_rate": 2e-3,
+        "lr_decay": 0.85,
+        "dropout": 0.2,
+        "flip": True,
+        "patience": 5,
+    },
+}
+
+#: Settings that only the run writes; the command line never sets them.
+RECORDED = ("norm_mean", "norm_std", "input_size", "classes")
+
+#: The command-line spelling of a setting whose option is not simply its name.
+FLAGS = {"learning_rate": "--lr"}
+
+
+def flag(name: str) -> str:
+    """The option that sets ``name``, e.g. ``'--batch-size'``."""
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The RunConfig settings present in ``args`` (those given on the command line)."""
+    names = {f.name for f in dataclasses.fields(RunConfig)} - set(RECORDED)
+    return {name: value for name, value in vars(args).items() if name in names}
+
+
+def hidden_sizes(num_layer: int, hidden: list[int]) -> list[int]:
+    """Hidden widths for ``num_layer`` affine layers: one width repeats, else one per layer."""
+    if num_layer == 1:
+        return []
+    if len(hidden) == 1:
+        return list(hidden) * (num_layer - 1)
+    if len(hidden) != num_layer - 1:
+        raise ValueError(
+            f"--num-layer {num_layer} needs {num_layer - 1} hidden sizes, got {hidden}"
+        )
+    return list(hidden)
+
+
+def _check(config: RunConfig, name: str, low: float, high: float | None) -> None:
+    """``low <= value < high`` (no upper bound when ``high`` is None), or a ValueError."""
+    value = getattr(config, name)
+    if not (low <= value and (high is None or value < high)):
+        bound = f"in [{low:g}, {high:g})" if high is not None else f">= {low:g}"
+        raise ValueError(f"{flag(name)} must be {bound}, got {value}")
+
+
+def default_text(name: str, overrides: dict[str, Any] | None = None) -> str:
+    """How a setting's default reads in ``--help``: one value, or one per recipe."""
+    if overrides and name in overrides:
+        return f"default {_show(overrides[name])}"
+    default = getattr(RunConfig(), name)
+    per_recipe = {d: RECIPES[d].get(name, default) for d in DATASETS}
+    if len({_show(v) for v in per_recipe.values()}) == 1:
+        return f"default {_show(default)}"
+    return "default " + ", ".join(f"{d} {_show(v)}" for d, v in per_recipe.items())
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(map(str, value)) or "none"
+    if value is None:
+        return "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)

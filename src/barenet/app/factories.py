@@ -1,0 +1,53 @@
+"""The network and the Solver that a :class:`RunConfig` describes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from barenet.app.config import RunConfig
+from barenet.app.run_data import DataBundle
+from barenet.networks import ClassificationNet
+from barenet.optim import SGD, Adam, SGDMomentum
+from barenet.solver import Solver
+
+OPTIMIZER_CLASSES = {"sgd": SGD, "sgd_momentum": SGDMomentum, "adam": Adam}
+OPTIMIZER_HYPERPARAMETERS = {
+    "sgd": (),
+    "sgd_momentum": ("momentum",),
+    "adam": ("beta1", "beta2", "epsilon"),
+}
+
+
+def make_model(config: RunConfig, input_size: int, num_classes: int) -> ClassificationNet:
+    """A freshly initialised network (seeded by ``config.seed``)."""
+    hidden = config.hidden_size
+    return ClassificationNet(
+        activation=config.activation,
+        num_layer=len(hidden) + 1,
+        input_size=input_size,
+        hidden_size=hidden,
+        std=config.std,
+        num_classes=num_classes,
+        reg=config.reg,
+        dtype=np.dtype(config.dtype),
+        seed=config.seed,
+        dropout=config.dropout,
+    )
+
+
+def make_solver(config: RunConfig, model, data: DataBundle, **kwargs) -> Solver:
+    """A Solver with the run's optimizer, learning rate, decay and hyperparameters.
+
+    ``kwargs`` go to :class:`Solver` (``verbose``, ``progress``, ``on_epoch_end``, ...).
+    """
+    name = config.optimizer
+    return Solver(
+        model,
+        data.train,
+        data.val,
+        learning_rate=config.learning_rate,
+        optimizer=OPTIMIZER_CLASSES[name],
+        lr_decay=config.lr_decay,
+        optim_config={key: getattr(config, key) for key in OPTIMIZER_HYPERPARAMETERS[name]},
+        **kwargs,
+    )

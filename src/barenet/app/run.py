@@ -1,0 +1,138 @@
+"""A training run on disk: train, checkpoint every epoch, resume, save the results.
+
+A run folder holds
+
+* ``config.json``    -- the :class:`RunConfig`, with the normalisation statistics;
+* ``model.npz``      -- the best weights (lowest validation loss), ``allow_pickle=False``;
+* ``history.json``   -- per-epoch losses and accuracies, ``test_accuracy``, wall time;
+* ``curves.png``     -- loss and accuracy curves;
+* ``checkpoint.npz`` -- the state after the last finished epoch (see ``checkpoint``),
+  written before the first epoch too, so that any run can be resumed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from barenet.app.checkpoint import history_of, load_checkpoint, save_checkpoint
+from barenet.app.config import RunConfig
+from barenet.app.factories import make_model, make_solver
+from barenet.app.run_data import DataBundle, build_data
+from barenet.files import write_text_atomically
+from barenet.networks import ClassificationNet
+from barenet.plots import plot_history
+from barenet.prediction import predict_dataset
+from barenet.solver import Solver
+
+CONFIG, MODEL, HISTORY, CHECKPOINT, CURVES = (
+    "config.json",
+    "model.npz",
+    "history.json",
+    "checkpoint.npz",
+    "curves.png",
+)
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    write_text_atomically(path, json.dumps(data, indent=2))
+
+
+def train_run(config: RunConfig, out_dir: Path, resume: bool = False, verbose: bool = True) -> dict:
+    """Train (or resume) the run in ``out_dir``; returns the history written there.
+
+    ``config.epochs`` is the total number of epochs of the run, counting those
+    done before a resume. On Ctrl-C the finished epochs are saved and the returned
+    history has ``interrupted`` set.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    stats = (config.norm_mean, config.norm_std) if resume else None
+    data = build_data(config, stats)
+    config = config.replace(
+        norm_mean=data.mean, norm_std=data.std, input_size=data.input_size, classes=data.classes
+    )
+    write_text_atomically(out_dir / CONFIG, config.to_json())
+    model = make_model(config, data.input_size, len(data.classes))
+    checkpoint = out_dir / CHECKPOINT
+    solver = make_solver(
+        config,
+        model,
+        data,
+        verbose=verbose,
+        # A bar redrawn with \r is noise in a log file: only on a terminal.
+        progress=verbose and sys.stderr.isatty(),
+        on_epoch_end=lambda s: save_checkpoint(s, checkpoint),
+    )
+    previous_time = 0.0
+    if resume:
+        load_checkpoint(solver, checkpoint)
+        if (out_dir / HISTORY).is_file():
+            previous_time = json.loads((out_dir / HISTORY).read_text()).get("wall_time_s", 0.0)
+        if verbose:
+            print(f"Resuming {out_dir} after epoch {solver.epoch} of {config.epochs}.")
+    else:
+        save_checkpoint(solver, checkpoint)  # Ctrl-C in epoch 1 leaves a resumable run
+    try:
+        solver.train(epochs=max(config.epochs - solver.epoch, 0), patience=config.patience)
+    finally:
+        # Runs on Ctrl-C too (the Solver has already restored the best weights).
+        history = finish_run(
+            solver, data, config, out_dir, previous_time + time.perf_counter() - start
+        )
+    return history
+
+
+def finish_run(
+    solver: Solver, data: DataBundle, config: RunConfig, out_dir: Path, wall_time: float
+) -> dict:
+    """Save best weights, history (with test accuracy) and curves; return the history."""
+    solver.model.save(out_dir / MODEL)
+    test = predict_dataset(solver.model, data.test_views)
+    history = {
+        **history_of(solver),
+        "best_epoch": solver.best_epoch,
+        "epochs_done": solver.epoch,
+        "test_accuracy": test.accuracy,
+        "test_accuracy_single_view": test.first_view_accuracy,
+        "test_views": len(data.test_views),
+        "wall_time_s": round(wall_time, 3),
+        "stop_reason": solver.stop_reason,
+        "interrupted": solver.interrupted,
+    }
+    write_json(out_dir / HISTORY, history)
+    source = Path(config.data).name if config.data else config.dataset
+    title = f"{source}: test accuracy {test.accuracy:.2%}"
+    plot_history(history, out_dir / CURVES, title=title)
+    return history
+
+
+def load_run(run_dir: Path) -> tuple[RunConfig, ClassificationNet]:
+    """Settings and best model of a saved run.
+
+    Raises
+    ------
+    ValueError
+        When ``run_dir`` lacks ``config.json`` or ``model.npz``.
+    """
+    for name in (CONFIG, MODEL):
+        if not (run_dir / name).is_file():
+            raise ValueError(
+                f"RUN_DIR: {run_dir} has no {name}; is it a folder written by 'barenet train'?"
+            )
+    config = RunConfig.from_json((run_dir / CONFIG).read_text())
+    return config, ClassificationNet.load(run_dir / MODEL)
+
+
+def fresh_run_dir(config: RunConfig) -> Path:
+    """``runs/<date>-<time>-<data>``, with a counter if that folder exists already."""
+    stem = Path(config.data).stem if config.data else config.dataset
+    base = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{stem}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out

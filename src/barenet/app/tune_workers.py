@@ -1,0 +1,155 @@
+"""Worker processes of one ``barenet tune`` study on this machine.
+
+Worker 0 runs in the calling process, with the progress bar; the others are forked, so
+they share the loaded data without copying it. Each opens its own connection to the
+storage and draws from its own sampler seed. The remaining budget is split between
+them, so together they finish exactly the trials asked for.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import optuna
+from optuna.study import MaxTrialsCallback
+from optuna.trial import FrozenTrial, TrialState
+
+from .tune_report import write_trials_csv
+from .tune_storage import FINISHED, open_storage
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    """What every worker needs.
+
+    Attributes
+    ----------
+    spec : str
+        Storage URL or journal path, opened again in each worker.
+    study_name : str
+    objective : callable
+        ``objective(trial) -> float``.
+    make_sampler : callable
+        ``make_sampler(seed) -> BaseSampler``.
+    make_pruner : callable
+        ``make_pruner() -> BasePruner``.
+    seed : int
+    trials : int
+        The study's budget of finished trials (all workers and machines).
+    finished : int
+        Finished trials when this run began.
+    existing : int
+        Trials of any state when this run began (varies the sampler seeds on resume).
+    csv_path : Path
+        ``trials.csv``, rewritten after each finished trial.
+    deadline : float or None
+        ``time.time()`` after which no trial starts.
+    """
+
+    spec: str
+    study_name: str
+    objective: Callable
+    make_sampler: Callable[[int], optuna.samplers.BaseSampler]
+    make_pruner: Callable[[], optuna.pruners.BasePruner]
+    seed: int
+    trials: int
+    finished: int
+    existing: int
+    csv_path: Path
+    deadline: float | None
+
+
+def split_budget(remaining: int, workers: int) -> list[int]:
+    """Trials per worker: as even as possible, summing to ``remaining``."""
+    return [remaining // workers + (i < remaining % workers) for i in range(workers)]
+
+
+def worker_seed(seed: int, worker: int, existing: int) -> int:
+    """Different for each worker and each resume, so no two replay the same draws."""
+    return int(np.random.SeedSequence([seed, worker, existing]).generate_state(1)[0])
+
+
+class _AfterTrial:
+    """Callback after each finished trial: rewrite ``trials.csv``, move the progress bar."""
+
+    def __init__(self, csv_path: Path, bar=None) -> None:
+        self.csv_path, self.bar = csv_path, bar
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        trials = study.get_trials(deepcopy=False)
+        write_trials_csv(trials, self.csv_path)
+        if self.bar is not None:
+            self.bar.n = sum(t.state in FINISHED for t in trials)
+            best = [t.value for t in trials if t.state == TrialState.COMPLETE]
+            self.bar.set_postfix(best_val_loss=f"{min(best):.4f}" if best else "-", refresh=False)
+            self.bar.refresh()
+
+
+def _work(job: WorkerJob, worker: int, quota: int, bar=None) -> None:
+    """One worker's share of the trials, on its own storage connection."""
+    if quota <= 0:
+        return
+    study = optuna.load_study(
+        study_name=job.study_name,
+        storage=open_storage(job.spec),
+        sampler=job.make_sampler(worker_seed(job.seed, worker, job.existing)),
+        pruner=job.make_pruner(),
+    )
+    timeout = None if job.deadline is None else max(job.deadline - time.time(), 0.0)
+    # The budget is also checked against the whole study: other machines may add trials.
+    callbacks = [MaxTrialsCallback(job.trials, states=FINISHED), _AfterTrial(job.csv_path, bar)]
+    study.optimize(job.objective, n_trials=quota, timeout=timeout, callbacks=callbacks)
+
+
+def _child(job: WorkerJob, worker: int, quota: int) -> None:
+    code = 1
+    try:
+        _work(job, worker, quota)
+        code = 0
+    except KeyboardInterrupt:
+        code = 130  # Ctrl-C reached the whole process group: the parent reports it
+    except Exception:
+        traceback.print_exc()
+    finally:
+        # Skip the interpreter's teardown: it would close connections the parent shares.
+        os._exit(code)
+
+
+def run_workers(job: WorkerJob, quotas: list[int], progress: bool) -> None:
+    """Run ``len(quotas)`` workers, worker ``i`` taking ``quotas[i]`` trials; wait for all.
+
+    Raises
+    ------
+    RuntimeError
+        When a forked worker failed (its traceback is printed above).
+    """
+    context = multiprocessing.get_context("fork")
+    children = [
+        context.Process(target=_child, args=(job, i, q)) for i, q in enumerate(quotas) if i and q
+    ]
+    for child in children:
+        child.start()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=job.trials, initial=job.finished, unit="trial", desc="tune")
+    try:
+        _work(job, 0, quotas[0], bar)
+    finally:
+        for child in children:
+            child.join()
+        if bar is not None:
+            bar.close()
+    failed = [c.exitcode for c in children if c.exitcode != 0]
+    if failed:
+        raise RuntimeError(
+            f"{len(failed)} tuning worker(s) failed (exit codes {failed}); see above"
+        )

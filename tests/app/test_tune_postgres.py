@@ -1,0 +1,42 @@
+"""A study stored in a real PostgreSQL server, shared by workers as on several machines."""
+
+from __future__ import annotations
+
+import os
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+from postgres_server import postgres_server, why_unavailable
+from tune_helpers import BASE, digits_loaders, small_space
+
+from barenet.app.tune_storage import open_storage
+from barenet.app.tune_study import run_study
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with postgres_server() as url:
+        yield url
+
+
+def test_workers_and_a_second_machine_share_a_study_in_postgresql(tmp_path, postgres_url):
+    loaders = digits_loaders(train_images=200)
+    first, second = tmp_path / "first", tmp_path / "second"
+    run_study(first, small_space(), BASE, loaders, trials=6, epochs=2, workers=2,
+              storage=postgres_url, study_name="shared", progress=False)  # fmt: skip
+    # Another machine runs the same command with the same storage and study name: it joins.
+    run_study(second, small_space(), BASE, loaders, trials=9, epochs=2,
+              storage=postgres_url, study_name="shared", progress=False)  # fmt: skip
+
+    study = optuna.load_study(study_name="shared", storage=open_storage(postgres_url))
+    trials = study.get_trials()
+    assert sorted(t.number for t in trials) == list(range(9))
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    assert len({t.user_attrs["pid"] for t in trials[:6]}) == 2  # two worker processes
+    assert {t.user_attrs["pid"] for t in trials[6:]} == {os.getpid()}  # the joining run
+    assert not (first / "study.journal").exists()  # the study lives in the database
+    assert (second / "trials.csv").read_text().count("\n") == 1 + 9
