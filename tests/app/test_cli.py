@@ -185,7 +185,7 @@ def test_a_folder_that_is_not_an_image_folder_exits_2(tmp_path):
 def test_help_explains_itself(tmp_path):
     run = barenet("--help", cwd=tmp_path)
     assert run.returncode == 0
-    for command in ("train", "evaluate", "compare", "size", "download", "check", "grade"):
+    for command in ("train", "evaluate", "tune", "compare", "size", "download", "check", "grade"):
         assert command in run.stdout
     train_help = barenet("train", "--help", cwd=tmp_path)
     assert "--hidden-size" in train_help.stdout and "--resume" in train_help.stdout

@@ -40,3 +40,18 @@ def test_workers_and_a_second_machine_share_a_study_in_postgresql(tmp_path, post
     assert {t.user_attrs["pid"] for t in trials[6:]} == {os.getpid()}  # the joining run
     assert not (first / "study.journal").exists()  # the study lives in the database
     assert (second / "trials.csv").read_text().count("\n") == 1 + 9
+
+
+def test_the_command_joins_and_resumes_a_study_in_postgresql(tmp_path, postgres_url, capsys):
+    from barenet.app.cli import main
+
+    tune = ["tune", "--limit", "200", "--epochs", "2", "--param", "hidden_size=int:8:32"]
+    shared = ["--storage", postgres_url, "--study-name", "command"]
+    assert main([*tune, *shared, "--trials", "2", "--out", str(tmp_path / "a")]) == 0
+    # The second machine's command: the same storage and study name, its own folder.
+    assert main([*tune, *shared, "--trials", "4", "--out", str(tmp_path / "b")]) == 0
+    # Resuming takes the storage from tune.json (this URL has no password to leave out).
+    assert main(["tune", "--resume", str(tmp_path / "a"), "--trials", "5"]) == 0
+    study = optuna.load_study(study_name="command", storage=open_storage(postgres_url))
+    assert sorted(t.number for t in study.get_trials()) == list(range(5))
+    assert (tmp_path / "a" / "best" / "model.npz").is_file()

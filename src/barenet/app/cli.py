@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from barenet.app import compare, download, evaluate, exercise, grading, size, train
+from barenet.app import compare, download, evaluate, exercise, grading, size, train, tune
 from barenet.app.arguments import OneLineErrorParser
 from barenet.data import DownloadError
 from barenet.solver import TrainingDivergedError
 
 #: The subcommand families, in the order ``barenet --help`` lists them.
-FAMILIES = (train, evaluate, compare, size, download, grading, exercise)
+FAMILIES = (train, evaluate, tune, compare, size, download, grading, exercise)
 
 EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
 
@@ -25,8 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``barenet`` parser with every family's subcommands registered."""
     parser = OneLineErrorParser(
         prog="barenet",
-        description="barenet: neural networks in plain NumPy. Train, evaluate, compare "
-        "optimizers, account for memory, check and grade exercise code.",
+        description="barenet: neural networks in plain NumPy. Train, evaluate, tune "
+        "hyperparameters, compare optimizers, account for memory, check and grade exercise code.",
     )
     subparsers = parser.add_subparsers(
         dest="command", required=True, parser_class=OneLineErrorParser

@@ -18,21 +18,38 @@ OPTIMIZER_HYPERPARAMETERS = {
 }
 
 
+def model_settings(config: RunConfig, input_size: int, num_classes: int) -> dict:
+    """The keyword arguments of :class:`ClassificationNet` that ``config`` describes."""
+    hidden = config.hidden_size
+    return {
+        "activation": config.activation,
+        "num_layer": len(hidden) + 1,
+        "input_size": input_size,
+        "hidden_size": hidden,
+        "std": config.std,
+        "num_classes": num_classes,
+        "reg": config.reg,
+        "dtype": np.dtype(config.dtype),
+        "seed": config.seed,
+        "dropout": config.dropout,
+    }
+
+
+def solver_settings(config: RunConfig) -> dict:
+    """The :class:`Solver` keyword arguments of ``config``: optimizer class, learning rate,
+    decay and the optimizer's hyperparameters."""
+    name = config.optimizer
+    return {
+        "learning_rate": config.learning_rate,
+        "optimizer": OPTIMIZER_CLASSES[name],
+        "lr_decay": config.lr_decay,
+        "optim_config": {key: getattr(config, key) for key in OPTIMIZER_HYPERPARAMETERS[name]},
+    }
+
+
 def make_model(config: RunConfig, input_size: int, num_classes: int) -> ClassificationNet:
     """A freshly initialised network (seeded by ``config.seed``)."""
-    hidden = config.hidden_size
-    return ClassificationNet(
-        activation=config.activation,
-        num_layer=len(hidden) + 1,
-        input_size=input_size,
-        hidden_size=hidden,
-        std=config.std,
-        num_classes=num_classes,
-        reg=config.reg,
-        dtype=np.dtype(config.dtype),
-        seed=config.seed,
-        dropout=config.dropout,
-    )
+    return ClassificationNet(**model_settings(config, input_size, num_classes))
 
 
 def make_solver(config: RunConfig, model, data: DataBundle, **kwargs) -> Solver:
@@ -40,14 +57,4 @@ def make_solver(config: RunConfig, model, data: DataBundle, **kwargs) -> Solver:
 
     ``kwargs`` go to :class:`Solver` (``verbose``, ``progress``, ``on_epoch_end``, ...).
     """
-    name = config.optimizer
-    return Solver(
-        model,
-        data.train,
-        data.val,
-        learning_rate=config.learning_rate,
-        optimizer=OPTIMIZER_CLASSES[name],
-        lr_decay=config.lr_decay,
-        optim_config={key: getattr(config, key) for key in OPTIMIZER_HYPERPARAMETERS[name]},
-        **kwargs,
-    )
+    return Solver(model, data.train, data.val, **solver_settings(config), **kwargs)

@@ -127,9 +127,10 @@ def load_run(run_dir: Path) -> tuple[RunConfig, ClassificationNet]:
     return config, ClassificationNet.load(run_dir / MODEL)
 
 
-def fresh_run_dir(config: RunConfig) -> Path:
-    """``runs/<date>-<time>-<data>``, with a counter if that folder exists already."""
+def fresh_run_dir(config: RunConfig, kind: str = "") -> Path:
+    """``runs/<date>-<time>-[<kind>-]<data>``, with a counter if that folder exists already."""
     stem = Path(config.data).stem if config.data else config.dataset
+    stem = f"{kind}-{stem}" if kind else stem
     base = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{stem}"
     out, n = base, 1
     while out.exists():

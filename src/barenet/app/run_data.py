@@ -124,6 +124,25 @@ def preprocessing(mean, std, flip: bool = False, crop: int = 0, seed=None) -> Co
     return ComposeTransform(steps)
 
 
+def train_loader(
+    images: np.ndarray, labels: np.ndarray, mean, std, config: RunConfig
+) -> DataLoader:
+    """The shuffled, augmented training loader of a run.
+
+    Settings used: ``batch_size``, ``flip``, ``crop`` and ``seed``. ``images`` are the raw
+    ``uint8`` training images ``(N, H, W, C)``; ``mean`` and ``std`` their per-channel
+    statistics in the 0..1 scale.
+    """
+    seed = config.seed
+    augment = preprocessing(mean, std, config.flip, config.crop, seed=[seed, 1])
+    return DataLoader(
+        ArrayDataset(images, labels, augment),
+        batch_size=config.batch_size,
+        shuffle=True,
+        seed=np.random.default_rng([seed, 2]),
+    )
+
+
 def build_data(config: RunConfig, stats: tuple | None = None) -> DataBundle:
     """Loaders for a run; ``stats=(mean, std)`` reuses saved statistics (else computed
     on the training split)."""
@@ -137,9 +156,6 @@ def build_data(config: RunConfig, stats: tuple | None = None) -> DataBundle:
         mean, std = mean / 255.0, np.maximum(std / 255.0, 1e-3)
     else:
         mean, std = np.asarray(stats[0]), np.asarray(stats[1])
-    seed, batch = config.seed, config.batch_size
-    augment = preprocessing(mean, std, config.flip, config.crop, seed=[seed, 1])
-    train = ArrayDataset(x_train, y_train, augment)
     plain = preprocessing(mean, std)
     test = DataLoader(ArrayDataset(x_test, y_test, plain), batch_size=1024)
     test_views = [test]
@@ -147,9 +163,7 @@ def build_data(config: RunConfig, stats: tuple | None = None) -> DataBundle:
         mirror = ComposeTransform([RandomHorizontalFlip(prob=1.0, dtype=None), *plain.transforms])
         test_views.append(DataLoader(ArrayDataset(x_test, y_test, mirror), batch_size=1024))
     return DataBundle(
-        train=DataLoader(
-            train, batch_size=batch, shuffle=True, seed=np.random.default_rng([seed, 2])
-        ),
+        train=train_loader(x_train, y_train, mean, std, config),
         val=DataLoader(ArrayDataset(x_val, y_val, plain), batch_size=1024),
         test=test,
         test_views=test_views,

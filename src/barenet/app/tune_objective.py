@@ -44,6 +44,11 @@ class TrialObjective:
         Config keys that only ``loaders`` reads; they are not passed to the model.
     seed : int
         Weight-init seed when the config has none.
+    resolve : callable, optional
+        ``resolve(config) -> kwargs``: the model and Solver keywords of a trial's settings,
+        when these are named otherwise (e.g. a command line's ``optimizer='adam'``, which the
+        Solver takes as a class). Without it, the settings other than ``data_keys`` are the
+        keywords themselves.
 
     Notes
     -----
@@ -62,6 +67,7 @@ class TrialObjective:
         model_class: type = ClassificationNet,
         data_keys: Collection[str] = (),
         seed: int = 0,
+        resolve: Callable[[dict], dict] | None = None,
     ) -> None:
         if int(epochs) < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs!r}")
@@ -70,6 +76,7 @@ class TrialObjective:
         self.space, self.base_config = space, dict(base_config)
         self.loaders, self.epochs, self.patience = loaders, int(epochs), patience
         self.model_class, self.data_keys, self.seed = model_class, set(data_keys), seed
+        self.resolve = resolve
         self._check_names()
 
     def _check_names(self) -> None:
@@ -81,7 +88,10 @@ class TrialObjective:
             raise ValueError(f"{error}; or a data setting ({sorted(self.data_keys)})") from None
 
     def _split(self, config: dict) -> tuple[dict, dict]:
-        model_part = {k: v for k, v in config.items() if k not in self.data_keys}
+        if self.resolve is not None:
+            model_part = self.resolve(config)
+        else:
+            model_part = {k: v for k, v in config.items() if k not in self.data_keys}
         model_kwargs, solver_kwargs = split_config(model_part, self.model_class)
         if "seed" in inspect.signature(self.model_class).parameters:
             model_kwargs.setdefault("seed", self.seed)

@@ -13,7 +13,7 @@ import json
 import multiprocessing
 import os
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,7 @@ def run_study(
     data_keys: Collection[str] = (),
     model_class: type = ClassificationNet,
     progress: bool = True,
+    resolve: Callable[[dict], dict] | None = None,
 ) -> optuna.Study:
     """Run (or resume, or join) a study until ``trials`` trials have finished.
 
@@ -148,6 +149,10 @@ def run_study(
         The network each trial trains.
     progress : bool
         A progress bar over trials, and the leaderboard printed at the end.
+    resolve : callable, optional
+        ``resolve(config) -> kwargs``: turns a trial's settings (the base config with the
+        suggestions) into the model and Solver keywords, for settings named otherwise than
+        the model and the Solver name them (see :class:`TrialObjective`).
 
     Returns
     -------
@@ -157,7 +162,7 @@ def run_study(
     make_sampler(sampler, seed, space)  # fail on a bad name before the study exists
     make_pruner(pruner, epochs)
     objective = TrialObjective(
-        space, base_config, loaders, epochs, patience, model_class, data_keys, seed
+        space, base_config, loaders, epochs, patience, model_class, data_keys, seed, resolve
     )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -56,9 +56,7 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         help="Python files or folders, e.g. layer.py optimizer.py, or exercise_code/",
     )
     add_grading_options(parser)
-    parser.add_argument(
-        "--seed", type=non_negative_int, help="seed of the test inputs (default: fresh)"
-    )
+    parser.add_argument("--seed", type=int, help="seed of the test inputs (default: fresh)")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -104,7 +102,7 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-GRADE_HELP = "grade submission zips: their code runs in a sandbox, the grade outside it"
+GRADE_HELP = "grade submission zips in a sandbox"
 GRADE_DESCRIPTION = (
     "Grade a submission zip (or an unpacked submission folder holding models/), "
     "or every zip in a folder. The submission's code runs in a sandboxed child "
@@ -193,3 +191,17 @@ def run_grade(args: argparse.Namespace) -> int:
         write_csv(reports, csv_path)
         print(f"CSV written to {csv_path} ({len(reports)} line{'s' * (len(reports) != 1)})")
     return EXIT_OK
+
+
+def check_main(argv: list[str]) -> int:
+    """``barenet check`` on an argument list, without the rest of the command."""
+    parser = argparse.ArgumentParser(prog="barenet check", description=CHECK_DESCRIPTION)
+    add_check_arguments(parser)
+    return run_check(parser.parse_args(argv))
+
+
+def grade_main(argv: list[str]) -> int:
+    """``barenet grade`` on an argument list, without the rest of the command."""
+    parser = argparse.ArgumentParser(prog="barenet grade", description=GRADE_DESCRIPTION)
+    add_grade_arguments(parser)
+    return run_grade(parser.parse_args(argv))
