@@ -22,18 +22,13 @@ import cloudpickle
 import learner_solutions as learner
 import pytest
 
-from barenet.app.cli import main
+from barenet.grading.cli_commands import grade_main
 from barenet.grading.grader import grade_folder, grade_submission
 from barenet.grading.reports import clean_text, gradescope_results, write_csv
 from barenet.grading.safe_zip import UnsafeArchiveError, safe_extract
 from barenet.grading.submission import pickled_by_value
 
 TIMEOUT = 30.0
-
-
-def grade_main(argv):
-    return main(["grade", *argv])
-
 
 CORRECT = {
     "SGD_Momentum_update": learner.SGDMomentum._update,
