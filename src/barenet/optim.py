@@ -7,92 +7,70 @@ Each rule is a plain function ``update(w, dw, config, lr) -> (next_w, config)``:
   use, with the paper's names); returned updated.
 * ``next_w`` : ndarray, shape of ``w``.
 
-The rules do not modify ``w`` or ``dw`` unless asked to with ``out=w``. The classes
-keep one ``config`` per parameter name and apply the rule to ``model.params`` from
-``model.grads`` in place (``out=w``): no new parameter arrays per step.
+``lr`` may be left out, as in ``sgd(w, dw, config)``: the rule then reads
+``config['learning_rate']``. The rules do not modify ``w`` or ``dw`` unless asked to
+with ``out=w``.
+
+These rules are the reference, written to be read. The classes keep one ``config`` per
+parameter name and update ``model.params`` from ``model.grads`` in place; their
+``step()`` runs the same arithmetic as one compiled pass over each parameter
+(:mod:`barenet.optim_fused`), with the rule itself as the fallback.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+import math
+from collections.abc import Callable
 
 import numpy as np
 
-# Parameters larger than this are updated in chunks of this many elements, on several
-# threads (NumPy releases the GIL inside elementwise operations). Measured on 2 cores
-# for Adam on 1.8M parameters: 5.5 ms with 2^17-element chunks, 9-10 ms on one thread;
-# much smaller chunks lose to the threads' contention for the GIL between operations.
-CHUNK_SIZE = 1 << 17
-_pool: ThreadPoolExecutor | None = None
+from barenet import optim_fused
 
 
-def _thread_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
-    return _pool
+def _learning_rate(config: dict, lr: float | None, default: float) -> float:
+    """``lr`` when given, else ``config['learning_rate']`` (stored as ``default`` if absent).
 
-
-def _forget_pool() -> None:
-    global _pool
-    _pool = None
-
-
-# A forked child (e.g. a tuning worker) inherits the pool object but none of its threads:
-# it would wait forever on the first chunked update. The child makes its own pool.
-if hasattr(os, "register_at_fork"):  # POSIX only; elsewhere there is no fork
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-def apply_in_chunks(rule, w: np.ndarray, dw: np.ndarray, config: dict, lr: float) -> None:
-    """Apply ``rule`` to ``w`` in place, one contiguous chunk at a time, in parallel.
-
-    The rule sees views of ``w``, ``dw`` and of every state array of ``w``'s shape in
-    ``config``, and updates them in place. Scalar state (Adam's ``t``) is advanced
-    once, from the first chunk's result.
-
-    Parameters
-    ----------
-    rule : callable
-        ``rule(w, dw, config, lr, out=w)``, updating its state arrays in place.
-    w, dw : ndarray, the same shape, C-contiguous
-    config : dict
-        The parameter's state, with its arrays already created.
-    lr : float
+    The second form is the call ``rule(w, dw, config)`` of courses whose solvers keep the
+    learning rate in each parameter's config.
     """
-    flat_w, flat_dw = w.reshape(-1), dw.reshape(-1)
-    arrays = {k: a.reshape(-1) for k, a in config.items() if isinstance(a, np.ndarray)}
-
-    def run(start: int) -> dict:
-        part = slice(start, start + CHUNK_SIZE)
-        chunk_config = {**config, **{k: a[part] for k, a in arrays.items()}}
-        return rule(flat_w[part], flat_dw[part], chunk_config, lr, out=flat_w[part])[1]
-
-    results = list(_thread_pool().map(run, range(0, w.size, CHUNK_SIZE)))
-    config.update({k: v for k, v in results[0].items() if k not in arrays})
+    if lr is not None:
+        return lr
+    return config.setdefault("learning_rate", default)
 
 
-def sgd(w: np.ndarray, dw: np.ndarray, config: dict | None = None, lr: float = 1e-2, out=None):
+def sgd(
+    w: np.ndarray,
+    dw: np.ndarray,
+    config: dict | None = None,
+    lr: float | None = None,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict]:
     """Vanilla stochastic gradient descent: ``w = w - lr * dw``.
 
-    ``out`` (optional, may be ``w`` itself) receives ``next_w``; the optimizer classes
-    pass ``out=w`` to update the parameters in place.
+    ``lr`` defaults to ``config['learning_rate']``, else 1e-2. ``out`` (optional, may be
+    ``w`` itself) receives ``next_w``; the optimizer classes pass ``out=w`` to update
+    the parameters in place.
     """
     config = {} if config is None else config
+    lr = _learning_rate(config, lr, 1e-2)
     return np.subtract(w, lr * dw, out=out), config
 
 
 def sgd_momentum(
-    w: np.ndarray, dw: np.ndarray, config: dict | None = None, lr: float = 1e-2, out=None
-):
+    w: np.ndarray,
+    dw: np.ndarray,
+    config: dict | None = None,
+    lr: float | None = None,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict]:
     """SGD with momentum.
 
     ``v = momentum * v - lr * dw``, then ``w = w + v``. ``v`` (``config['velocity']``)
     starts at zero and is the rule's own state, updated in place; ``config['momentum']``
-    defaults to 0.9.
+    defaults to 0.9, ``lr`` to ``config['learning_rate']``, else 1e-2.
     """
     config = {} if config is None else config
+    lr = _learning_rate(config, lr, 1e-2)
     config.setdefault("momentum", 0.9)
     if config.get("velocity") is None:
         config["velocity"] = np.zeros_like(w)
@@ -102,18 +80,25 @@ def sgd_momentum(
     return np.add(w, v, out=out), config
 
 
-def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None, lr: float = 1e-3, out=None):
+def adam(
+    w: np.ndarray,
+    dw: np.ndarray,
+    config: dict | None = None,
+    lr: float | None = None,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict]:
     """Adam (Kingma & Ba, 2015) with bias correction.
 
     ``t += 1; m = beta1*m + (1-beta1)*dw; v = beta2*v + (1-beta2)*dw**2``;
     ``w = w - lr * (m / (1-beta1**t)) / (sqrt(v / (1-beta2**t)) + epsilon)``.
-    Defaults: ``beta1=0.9, beta2=0.999, epsilon=1e-8``; ``m``, ``v`` start at zero and
-    ``t`` at 0. ``m`` and ``v`` are the rule's own state and are updated in place,
-    with as few temporaries as possible: this update touches every parameter, so its
-    memory traffic is a real share of a training step. Every 16 steps, values of
-    ``m`` and ``v`` too small to matter are flushed to 0 (see :func:`flush_denormals`).
+    Defaults: ``beta1=0.9, beta2=0.999, epsilon=1e-8``, ``lr`` from
+    ``config['learning_rate']``, else 1e-3; ``m``, ``v`` start at zero and ``t`` at 0.
+    ``m`` and ``v`` are the rule's own state and are updated in place. Every 16 steps,
+    values of ``m`` and ``v`` too small to matter are flushed to 0 (see
+    :func:`flush_denormals`).
     """
     config = {} if config is None else config
+    lr = _learning_rate(config, lr, 1e-3)
     config.setdefault("beta1", 0.9)
     config.setdefault("beta2", 0.999)
     config.setdefault("epsilon", 1e-8)
@@ -128,7 +113,8 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None, lr: float = 
     v += (1 - beta2) * np.square(dw)
     # lr * m_hat / (sqrt(v_hat) + eps) with the bias corrections moved onto scalars:
     # = lr * s2 / c1 * m / (sqrt(v) + eps * s2), where c1 = 1 - beta1**t, s2 = sqrt(1 - beta2**t).
-    s2 = np.sqrt(1 - beta2**t)
+    # Python floats (math.sqrt), so that the arithmetic stays in the parameters' dtype.
+    s2 = math.sqrt(1 - beta2**t)
     step = np.sqrt(v)
     step += eps * s2
     np.divide(m, step, out=step)
@@ -139,6 +125,7 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None, lr: float = 
     return np.subtract(w, step, out=out), config
 
 
+# Added and subtracted to round denormals to 0 (a normal float32); optim_fused uses the same.
 DENORMAL_FLUSH = 1e-30
 
 
@@ -205,22 +192,38 @@ class Optimizer:
         dout = self.loss_func.backward(y_pred, y_true)
         return self.model.backward(dout)
 
+    def _fused_rule(self) -> Callable[[np.ndarray, np.ndarray, dict, float], dict] | None:
+        """The one-pass version of this optimizer's rule, or ``None``.
+
+        ``None`` when the class that defines ``_update`` defines no ``_fused`` beside it:
+        a subclass with its own ``_update`` (a learner's) is always the one called.
+        """
+        owner = next(c for c in type(self).__mro__ if "_update" in vars(c))
+        return owner._fused if "_fused" in vars(owner) else None
+
     def step(self) -> None:
-        """Apply one update to every parameter from ``model.grads``, in place."""
+        """Apply one update to every parameter from ``model.grads``, in place.
+
+        Uses the one-pass loops of :mod:`barenet.optim_fused` where they apply, which give
+        the same numbers as the rule, and the rule itself (``_update``) elsewhere. The
+        first update of a parameter creates its state.
+        """
+        fused = self._fused_rule()
         for name, w in self.model.params.items():
             dw = self.model.grads[name]
             config = self.state.get(name)
-            if (
-                config is None
-                or w.size <= CHUNK_SIZE
-                or not (w.flags.c_contiguous and dw.flags.c_contiguous)
-            ):
-                # The first update creates the state arrays in the rule itself.
-                self.state[name] = self._update(
-                    w, dw, config or dict(self.hyperparameters), self.lr, out=w
-                )[1]
+            if config is None:
+                config = dict(self.hyperparameters)
+            if fused is None:
+                # A rule written without ``out``: copy its result into the parameter.
+                next_w, config = self._update(w, dw, config, self.lr)
+                if next_w is not w:
+                    w[...] = next_w
+            elif optim_fused.can_fuse(w, dw, config):
+                config = fused(w, dw, config, self.lr)
             else:
-                apply_in_chunks(self._update, w, dw, config, self.lr)
+                config = self._update(w, dw, config, self.lr, out=w)[1]
+            self.state[name] = config
 
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v}" for k, v in self.hyperparameters.items())
@@ -231,6 +234,7 @@ class SGD(Optimizer):
     """Vanilla SGD; see :func:`sgd`."""
 
     _update = staticmethod(sgd)
+    _fused = staticmethod(optim_fused.sgd_step)
 
 
 class SGDMomentum(Optimizer):
@@ -247,6 +251,8 @@ class SGDMomentum(Optimizer):
         return sgd_momentum(w, dw, config, lr, out=out)
         # <<< exercise
 
+    _fused = staticmethod(optim_fused.sgd_momentum_step)
+
 
 class Adam(Optimizer):
     """Adam with bias correction; see :func:`adam`."""
@@ -259,3 +265,4 @@ class Adam(Optimizer):
         _check_range("epsilon", hp["epsilon"], 0.0, None, "Adam")
 
     _update = staticmethod(adam)
+    _fused = staticmethod(optim_fused.adam_step)

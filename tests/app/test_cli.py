@@ -244,6 +244,8 @@ def test_ctrl_c_saves_what_was_reached_and_resume_continues(tmp_path):
     import signal
     import time
 
+    from barenet.app.checkpoint import checkpoint_epoch
+
     env = {**os.environ, "BARENET_CACHE_DIR": str(tmp_path / "cache")}
     proc = subprocess.Popen(
         [
@@ -263,10 +265,17 @@ def test_ctrl_c_saves_what_was_reached_and_resume_continues(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+
+    def epochs_done() -> int:
+        try:
+            return checkpoint_epoch(tmp_path / "run" / "checkpoint.npz")
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    # A checkpoint exists before epoch 1; wait until an epoch has really finished.
     deadline = time.monotonic() + 60
-    while not (tmp_path / "run" / "checkpoint.npz").exists() and time.monotonic() < deadline:
+    while epochs_done() < 1 and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

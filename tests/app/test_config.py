@@ -1,6 +1,7 @@
 """RunConfig: defaults stated once, parsed from the command line, saved and read back."""
 
 import dataclasses
+import json
 
 import pytest
 
@@ -108,7 +109,7 @@ def test_compare_defaults_are_the_exercise_settings():
         1e-3,
         20,
     )
-    assert (config.lr_decay, config.patience, config.flip, config.crop) == (1.0, None, False, 0)
+    assert (config.lr_decay, config.patience, config.std) == (1.0, None, 1e-3)
 
 
 def test_every_setting_but_the_recorded_ones_has_an_option():
@@ -120,3 +121,34 @@ def test_every_setting_but_the_recorded_ones_has_an_option():
     for field in dataclasses.fields(RunConfig):
         assert (field.name in parser_dests) != (field.name in recorded), field.name
     assert not set(args) & {f.name for f in dataclasses.fields(RunConfig)}  # all SUPPRESSed
+
+
+def test_config_json_of_earlier_runs_still_loads():
+    """Runs saved before RunConfig stored only the optimizer settings given."""
+    earlier = {
+        "hidden_size": [128],
+        "epochs": 30,
+        "batch_size": 32,
+        "learning_rate": 0.001,
+        "lr_decay": 0.95,
+        "dropout": 0.0,
+        "flip": False,
+        "crop": 0,
+        "patience": 10,
+        "dataset": "digits",
+        "data": None,
+        "val_fraction": 0.1,
+        "seed": 0,
+        "activation": "relu",
+        "dtype": "float32",
+        "reg": 0.0,
+        "optimizer": "adam",
+        "std": "he",
+        "norm_mean": [0.3],
+        "norm_std": [0.4],
+        "input_size": 64,
+        "classes": [str(d) for d in range(10)],
+    }
+    config = RunConfig.from_json(json.dumps(earlier))
+    assert config.beta2 == Adam.defaults["beta2"] and config.on_bad_image == "raise"
+    assert config.input_size == 64

@@ -94,3 +94,14 @@ def test_bad_images_stop_the_run_unless_skipped(workdir, capsys):
     with pytest.warns(UserWarning, match="skipped 1 image files"):
         assert main(["train", *args]) == 0
     assert json.loads((workdir / "b" / "config.json").read_text())["on_bad_image"] == "skip"
+
+
+def test_ctrl_c_while_loading_the_data_exits_130_in_one_line(workdir, capsys, monkeypatch):
+    import barenet.app.run as run_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "build_data", interrupted)
+    assert train("--epochs", 1, "--out", "run") == 130
+    assert capsys.readouterr().err.strip() == "barenet train: interrupted"

@@ -105,31 +105,6 @@ def test_bad_hyperparameters_raise_naming_them(cls, kwargs, match):
         cls(TwoParams(), None, **kwargs)
 
 
-class BigParam:
-    def __init__(self, seed):
-        rng = np.random.default_rng(seed)
-        self.params = {"W": rng.standard_normal((13, 11))}
-        self.grads = {"W": rng.standard_normal((13, 11))}
-
-
-@pytest.mark.parametrize(
-    "cls,rule", [(bn.SGD, bn.sgd), (bn.SGDMomentum, bn.sgd_momentum), (bn.Adam, bn.adam)]
-)
-def test_chunked_parallel_step_equals_whole_array_rule(monkeypatch, cls, rule):
-    import barenet.optim
-
-    monkeypatch.setattr(barenet.optim, "CHUNK_SIZE", 8)  # 143 elements -> 18 chunks
-    model = BigParam(0)
-    opt = cls(model, None, learning_rate=0.05)
-    w, config = model.params["W"].copy(), None
-    for _ in range(4):
-        opt.step()
-        w, config = rule(w, model.grads["W"], config, 0.05)
-    np.testing.assert_allclose(model.params["W"], w, rtol=1e-12)
-    for key, value in config.items():
-        np.testing.assert_allclose(opt.state["W"][key], value, rtol=1e-12)
-
-
 def test_flush_denormals_zeroes_only_negligible_values():
     values = np.array([1e-40, -1e-39, 1e-38, 1e-22, -3e-12, 1e-8, 1.0], np.float32)
     flushed = values.copy()

@@ -5,13 +5,16 @@ import os
 import pickle
 import subprocess
 import sys
+import types
 import zipfile
 
+import cloudpickle
 import pytest
 
 import barenet.layers
 import barenet.optim
 from barenet.app.cli import main
+from barenet.grading.submission import pickled_by_value
 
 GOOD_FILE = """
 import numpy as np
@@ -84,7 +87,7 @@ def test_check_a_correct_file_exits_0(good_file, capsys):
     assert check_main([str(good_file)]) == 0
     out = capsys.readouterr().out
     assert "SigmoidForwardTest passed." in out
-    assert "Tests passed: 11/11" in out
+    assert "Tests passed: 12/12" in out
     assert out.splitlines()[-1] == "Score: 100/100"
 
 
@@ -93,10 +96,10 @@ def test_check_reports_missing_names_and_failures(tmp_path, capsys):
     path.write_text(NAIVE_SIGMOID_NO_RELU)
     assert check_main([str(path)]) == 1
     out = capsys.readouterr().out
-    for name in ("Relu", "affine_forward", "affine_backward", "SGDMomentum or sgd_momentum"):
-        assert f"Missing: {name}" in out
-    assert "the sigmoid overflows" in out
-    assert "Score: 9/100" in out
+    assert "Missing: Relu, affine_forward, affine_backward, SGDMomentum" in out
+    assert "found: Sigmoid" in out
+    assert "  advice: NumPy warned 'overflow encountered in exp'" in out
+    assert "Score: 16/100" in out
 
 
 def test_check_a_file_that_does_not_import(tmp_path, capsys):
@@ -108,7 +111,7 @@ def test_check_a_file_that_does_not_import(tmp_path, capsys):
 
 def test_check_a_missing_file_exits_2(tmp_path, capsys):
     assert check_main([str(tmp_path / "nope.py")]) == 2
-    assert "is not a file" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_check_notes_barenet_objects(tmp_path, capsys):
@@ -142,8 +145,34 @@ def test_check_through_python_dash_m_fails_below_100(tmp_path):
     assert "Missing: Relu" in done.stdout
 
 
+def learner_submission(path):
+    """A zip pickling a learner's correct code (GOOD_FILE) by value: scores 100."""
+    module = types.ModuleType("good_learner_code")
+    sys.modules[module.__name__] = module
+    try:
+        exec(GOOD_FILE, module.__dict__)
+        with pickled_by_value([module]):
+            payload = cloudpickle.dumps(
+                {
+                    k: getattr(module, k)
+                    for k in (
+                        "Sigmoid",
+                        "Relu",
+                        "affine_forward",
+                        "affine_backward",
+                        "sgd_momentum",
+                    )
+                }
+            )
+    finally:
+        del sys.modules[module.__name__]
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("models/exercise_code.p", payload)
+    return path
+
+
 def barenet_submission(path):
-    """A zip pickling barenet's own implementations (by reference): scores 100."""
+    """A zip pickling barenet's own implementations (by reference): refused."""
     payload = pickle.dumps(
         {
             "Sigmoid": barenet.layers.Sigmoid,
@@ -158,8 +187,15 @@ def barenet_submission(path):
     return path
 
 
+def test_grade_refuses_barenet_own_code(tmp_path, capsys):
+    assert grade_main([str(barenet_submission(tmp_path / "ref.zip"))]) == 0
+    out = capsys.readouterr().out
+    assert "Status: invalid-submission" in out and "uses barenet's reference code" in out
+    assert out.splitlines()[-1] == "Score: 0/100"
+
+
 def test_grade_a_zip_with_json_report(tmp_path, capsys):
-    zip_path = barenet_submission(tmp_path / "sub.zip")
+    zip_path = learner_submission(tmp_path / "sub.zip")
     report = tmp_path / "report.json"
     assert grade_main([str(zip_path), "--json", str(report), "--timeout", "30"]) == 0
     out = capsys.readouterr().out
@@ -173,13 +209,15 @@ def test_grade_a_zip_with_json_report(tmp_path, capsys):
 def test_grade_a_folder_writes_one_csv_line_per_submission(tmp_path, capsys):
     folder = tmp_path / "subs"
     folder.mkdir()
-    barenet_submission(folder / "a.zip")
+    learner_submission(folder / "a.zip")
     (folder / "b.zip").write_bytes(b"not a zip")
     csv_path = tmp_path / "grades.csv"
     assert grade_main([str(folder), "--csv", str(csv_path), "--timeout", "20"]) == 0
     lines = csv_path.read_text().splitlines()
     assert len(lines) == 3
-    assert lines[1].startswith("a.zip,100,") and lines[2].startswith("b.zip,0,")
+    assert lines[0] == "submission,status,score,passed,total,failed_tests,advice,reason,isolation"
+    assert lines[1].startswith("a.zip,graded,100,12,12,,")
+    assert lines[2].startswith("b.zip,invalid-submission,0,,,,,")
 
 
 def test_grade_nothing_exits_2(tmp_path, capsys):
@@ -188,7 +226,7 @@ def test_grade_nothing_exits_2(tmp_path, capsys):
 
 
 def test_grade_through_python_dash_m(tmp_path):
-    zip_path = barenet_submission(tmp_path / "sub.zip")
+    zip_path = learner_submission(tmp_path / "sub.zip")
     done = subprocess.run(
         [sys.executable, "-m", "barenet", "grade", str(zip_path)],
         capture_output=True,

@@ -3,17 +3,23 @@
 import numpy as np
 import pytest
 
-from barenet.grading.wrappers import (
-    AffineTestWrapper,
-    ReluTestWrapper,
-    SGDMTestWrapper,
-    SigmoidTestWrapper,
-)
+from barenet.grading import wrappers
 
 
-def failures(wrapper):
+def quiet(wrapper):
+    """The wrapper, silent and with fixed inputs."""
+    return lambda *args, **kwargs: wrapper(*args, verbose=False, seed=7, **kwargs)
+
+
+SigmoidTestWrapper = quiet(wrappers.SigmoidTestWrapper)
+ReluTestWrapper = quiet(wrappers.ReluTestWrapper)
+AffineTestWrapper = quiet(wrappers.AffineTestWrapper)
+SGDMTestWrapper = quiet(wrappers.SGDMTestWrapper)
+
+
+def failures(score):
     """Score and {test name: message} of the failed tests."""
-    result = wrapper.run(verbose=False)
+    result = score.result
     return result.score, {r.name: r.message for r in result.results if not r.passed}
 
 
@@ -70,13 +76,11 @@ class DoutWritingSigmoid(AveragingSigmoid):
 @pytest.mark.parametrize(
     ("implementation", "failed_test", "words"),
     [
-        (NaiveSigmoid, "SigmoidForwardTest", "overflows"),
         (AveragingSigmoid, "SigmoidBackwardTest", "exactly 1/N"),
         (StatefulSigmoid, "SigmoidBackwardTest", "later forward call"),
         (NoOneMinusSigmoid, "SigmoidBackwardTest", "(1 - s)"),
-        (DoutWritingSigmoid, "SigmoidBackwardTest", "dout was modified in place"),
     ],
-    ids=["overflow", "batch-average", "wrong-cache", "missing-factor", "dout-in-place"],
+    ids=["batch-average", "wrong-cache", "missing-factor"],
 )
 def test_sigmoid_mistakes_are_diagnosed(implementation, failed_test, words):
     score, failed = failures(SigmoidTestWrapper(implementation))
@@ -85,9 +89,13 @@ def test_sigmoid_mistakes_are_diagnosed(implementation, failed_test, words):
     assert "Likely cause:" in failed[failed_test]
 
 
-def test_the_overflow_failure_names_the_warning():
-    _, failed = failures(SigmoidTestWrapper(NaiveSigmoid))
-    assert "overflow encountered in exp" in failed["SigmoidForwardTest"]
+def test_overflow_and_writes_into_dout_are_advice_not_failures():
+    score = SigmoidTestWrapper(NaiveSigmoid)
+    assert score == 100
+    assert "overflow encountered in exp" in score.result.results[0].advice[0]
+    score = SigmoidTestWrapper(DoutWritingSigmoid)
+    assert score == 100
+    assert "dout modified in place by backward" in score.result.results[1].advice[0]
 
 
 # ---------------------------------------------------------------- ReLU
@@ -140,19 +148,27 @@ class ReluAveraging(ReluBase):
 @pytest.mark.parametrize(
     ("implementation", "failed_test", "words"),
     [
-        (ReluPassingAtZero, "ReluBackwardTest", "at exactly 0 must be 0"),
+        (ReluPassingAtZero, "ReluBackwardTest", "gradient at exactly 0 is 0"),
         (ReluFollowingDoutSign, "ReluBackwardTest", "sign of dout"),
-        (ReluWritingItsInput, "ReluForwardTest", "the input x was modified in place"),
-        (ReluWritingDout, "ReluBackwardTest", "dout was modified in place"),
         (ReluWithStaleState, "ReluBackwardTest", "later forward call"),
         (ReluAveraging, "ReluBackwardTest", "exactly 1/N"),
     ],
-    ids=["at-zero", "dout-sign", "input-in-place", "dout-in-place", "wrong-cache", "batch-average"],
+    ids=["at-zero", "dout-sign", "wrong-cache", "batch-average"],
 )
 def test_relu_mistakes_are_diagnosed(implementation, failed_test, words):
     score, failed = failures(ReluTestWrapper(implementation))
     assert score < 100
     assert words in failed[failed_test]
+
+
+def test_relu_writing_its_input_or_dout_is_advice():
+    for implementation, words in [
+        (ReluWritingItsInput, "the input x modified in place by forward"),
+        (ReluWritingDout, "dout modified in place by backward"),
+    ]:
+        score = ReluTestWrapper(implementation)
+        assert score == 100
+        assert any(words in a for r in score.result.results for a in r.advice)
 
 
 # ---------------------------------------------------------------- affine
@@ -191,7 +207,7 @@ def test_affine_averaged_over_the_batch_is_diagnosed_for_each_gradient():
     )
     assert score == 25  # only the forward test passes
     for name in ("AffineBackwardTestDx", "AffineBackwardTestDw", "AffineBackwardTestDb"):
-        assert "exactly 1/N (N = 10)" in failed[name]
+        assert "exactly 1/N (N = " in failed[name]
         assert "loss already averages" in failed[name]
 
 
@@ -201,7 +217,7 @@ def test_affine_transposed_dw_is_diagnosed():
     )
     assert score == 75
     assert "transposed" in failed["AffineBackwardTestDw"]
-    assert "(5, 6) instead of (6, 5)" in failed["AffineBackwardTestDw"]
+    assert "instead of" in failed["AffineBackwardTestDw"]
 
 
 def test_affine_w_not_transposed_in_dx_is_diagnosed():
@@ -225,18 +241,17 @@ def test_affine_forward_without_bias_is_diagnosed():
     assert "without the bias" in failed["AffineForwardTest"]
 
 
-def test_affine_backward_writing_into_dout_is_diagnosed():
+def test_affine_backward_writing_into_dout_is_advice():
     def writes_dout(dout, cache):
         x, w, _ = cache
-        dout *= 1.0  # harmless value, but a write all the same
-        dout[0] = 0.0
-        return (dout @ w.T).reshape(x.shape), x.reshape(len(x), -1).T @ dout, dout.sum(0)
+        grads = (dout @ w.T).reshape(x.shape), x.reshape(len(x), -1).T @ dout, dout.sum(0)
+        dout *= 2.0  # right gradients, but the caller's dout is spoiled
+        return grads
 
-    score, failed = failures(
-        AffineTestWrapper(affine_forward=affine_forward, affine_backward=writes_dout)
-    )
-    assert score == 25
-    assert "dout was modified in place by affine_backward" in failed["AffineBackwardTestDw"]
+    score = AffineTestWrapper(affine_forward=affine_forward, affine_backward=writes_dout)
+    assert score == 100
+    advice = score.result.results[2].advice
+    assert "dout modified in place by affine_backward" in advice[0]
 
 
 # ---------------------------------------------------------------- SGD + momentum
@@ -275,30 +290,30 @@ class OppositeConventionSGDMomentum:
 def test_momentum_sign_flipped_is_diagnosed():
     score, failed = failures(SGDMTestWrapper(momentum_sign_flipped))
     assert score < 100
-    assert "momentum sign flipped" in failed["SGDMomentumWeightsTest"]
+    assert "the gradient is added" in failed["SGDM_Weight_Test"]
 
 
 def test_velocity_not_stored_is_diagnosed():
     score, failed = failures(SGDMTestWrapper(velocity_not_stored))
     assert score < 100
-    assert "velocity not stored" in failed["SGDMomentumVelocityTest"]
-    assert "SGDMomentumWeightsTest" not in failed
+    assert "velocity not stored" in failed["SGDM_Velocity_Test"]
+    assert "SGDM_Weight_Test" not in failed
 
 
 def test_wrong_default_momentum_is_diagnosed():
     score, failed = failures(SGDMTestWrapper(wrong_default_momentum))
-    assert score == 66
-    assert "the default momentum is 0.5; it must be 0.9" in failed["SGDMomentumDefaultTest"]
+    assert score == 50
+    assert "the momentum used is 0.5" in failed["SGDM_Weight_Test"]
 
 
 def test_opposite_velocity_convention_is_diagnosed():
     score, failed = failures(SGDMTestWrapper(OppositeConventionSGDMomentum))
     assert score == 0
-    assert "opposite convention" in failed["SGDMomentumWeightsTest"]
-    assert "opposite sign convention" in failed["SGDMomentumVelocityTest"]
+    assert "opposite convention" in failed["SGDM_Weight_Test"]
+    assert "opposite convention" in failed["SGDM_Velocity_Test"]
 
 
 def test_update_returning_only_the_weights_is_reported():
     score, failed = failures(SGDMTestWrapper(lambda w, dw, config, lr: w - lr * dw))
     assert score == 0
-    assert "must return (next_w, config)" in failed["SGDMomentumWeightsTest"]
+    assert "must return (next_w, config)" in failed["SGDM_Weight_Test"]

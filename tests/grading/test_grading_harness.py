@@ -1,34 +1,42 @@
-"""The unit-test harness: lines, summary, score, contained exceptions, results as data."""
+"""The test harness: one spec, lines, summary, score, contained exceptions, results as data."""
 
 import numpy as np
 
 from barenet.grading.harness import (
     GroupResult,
-    TestGroup,
+    Score,
     TestResult,
-    UnitTest,
     Verdict,
     score_percent,
     summary_lines,
 )
+from barenet.grading.sandboxed.learner_calls import Call
+from barenet.grading.spec import Probe, TestSpec, run_in_process
 
 
-class TwoChecks(TestGroup):
-    """A group whose second test can be made to fail or to raise."""
+def doubling_spec(name, verdict_of=None):
+    """Calls affine_forward(x) and passes when it returns 2 * x."""
 
-    def __init__(self, second):
-        super().__init__("TwoChecks")
-        self.second = second
+    def build(rng):
+        x = rng.standard_normal(4)
+        return Probe([Call("affine_forward", (x,), names=("x",))], {"x": x})
 
-    def tests(self):
-        return [UnitTest("FirstTest", lambda: Verdict(True)), UnitTest("SecondTest", self.second)]
+    def judge(probe, records):
+        if verdict_of is not None:
+            return verdict_of(records)
+        return Verdict(bool(np.allclose(records[0]["result"], 2 * probe.context["x"])))
+
+    return TestSpec(name, "affine_forward", build, judge)
 
 
-def test_passing_group_prints_lines_summary_and_score(capsys):
-    score = TwoChecks(lambda: Verdict(True))()
-    lines = capsys.readouterr().out.splitlines()
-    assert score == 100
-    assert lines == [
+def run(function, *specs, strict=False):
+    return run_in_process("Group", specs, {"affine_forward": function}, seed=0, strict=strict)
+
+
+def test_passing_group_lines_summary_and_score():
+    result = run(lambda x: 2 * x, doubling_spec("FirstTest"), doubling_spec("SecondTest"))
+    assert result.score == 100
+    assert result.lines() == [
         "FirstTest passed.",
         "SecondTest passed.",
         "Congratulations! You have passed all the unit tests!!! Tests passed: 2/2",
@@ -36,50 +44,68 @@ def test_passing_group_prints_lines_summary_and_score(capsys):
     ]
 
 
-def test_failing_test_says_expected_and_measured(capsys):
+def test_failing_test_says_expected_and_measured():
     verdict = Verdict(False, "expected rel_error < 1e-08, measured 0.5", 0.5, "it is upside down.")
-    score = TwoChecks(lambda: verdict)()
-    lines = capsys.readouterr().out.splitlines()
-    assert score == 50
-    assert lines[1] == (
+    result = run(
+        lambda x: 2 * x, doubling_spec("FirstTest"), doubling_spec("SecondTest", lambda r: verdict)
+    )
+    assert result.score == 50
+    assert result.lines()[1] == (
         "SecondTest failed: expected rel_error < 1e-08, measured 0.5. Likely cause: it is upside down."
     )
-    assert lines[2:] == ["Some tests failed. Tests passed: 1/2", "Score: 50/100"]
+    assert result.lines()[2:] == ["Some tests failed. Tests passed: 1/2", "Score: 50/100"]
 
 
-def test_exception_in_a_test_is_a_failure_with_its_message(capsys):
-    def computes_inputs_then_raises():
-        np.zeros(3).reshape(2, 2)  # raises while "building the inputs"
-        return Verdict(True)
-
-    group = TwoChecks(computes_inputs_then_raises)
-    assert group() == 50
-    out = capsys.readouterr().out
-    assert "SecondTest failed: raised ValueError: cannot reshape array" in out
-    assert "Tests passed: 1/2" in out
+def test_exception_in_learner_code_is_a_failure_with_its_message():
+    result = run(lambda x: x.reshape(3, 3), doubling_spec("OnlyTest"))
+    assert result.score == 0
+    assert result.results[0].message.startswith(
+        "OnlyTest failed: affine_forward raised ValueError: cannot reshape array"
+    )
 
 
 def test_system_exit_in_learner_code_does_not_escape():
-    def calls_exit():
+    def calls_exit(x):
         raise SystemExit(3)
 
-    assert TwoChecks(calls_exit)(verbose=False) == 50
+    assert run(calls_exit, doubling_spec("OnlyTest")).score == 0
+
+
+def test_writing_into_an_argument_is_advice_not_a_failure():
+    def doubles_in_place(x):
+        x *= 2
+        return x
+
+    result = run(doubles_in_place, doubling_spec("OnlyTest"))
+    assert result.score == 100
+    assert (
+        result.results[0].advice == (result.results[0].advice[0],)
+        and "x modified in place by affine_forward" in result.results[0].advice[0]
+    )
+    assert result.lines()[1].startswith("  advice: x modified in place")
+    strict = run(doubles_in_place, doubling_spec("OnlyTest"), strict=True)
+    assert strict.score == 0 and "graded strictly" in strict.results[0].message
 
 
 def test_results_are_available_as_data():
-    group = TwoChecks(lambda: Verdict(False, "expected 1, measured 2", 0.25, "off by one."))
-    result = group.run(verbose=False)
-    assert isinstance(result, GroupResult) and group.last_result is result
-    assert [(r.name, r.passed) for r in result.results] == [
-        ("FirstTest", True),
-        ("SecondTest", False),
-    ]
+    verdict = Verdict(False, "expected 1, measured 2", 0.25, "off by one.")
+    result = run(
+        lambda x: 2 * x, doubling_spec("FirstTest"), doubling_spec("SecondTest", lambda r: verdict)
+    )
+    assert isinstance(result, GroupResult)
     second = result.results[1]
     assert isinstance(second, TestResult)
     assert second.error == 0.25 and second.diagnosis == "off by one."
     data = result.to_dict()
     assert data["score"] == 50 and data["passed"] == 1 and data["total"] == 2
     assert data["tests"][1]["message"].startswith("SecondTest failed: expected 1, measured 2")
+    assert data["tests"][1]["advice"] == []
+
+
+def test_a_score_prints_as_the_course_does():
+    score = Score(run(lambda x: 2 * x, doubling_spec("OnlyTest")))
+    assert score == 100 and score + 1 == 101
+    assert str(score) == "You secured a score of: 100"
 
 
 def test_score_is_an_integer_percentage_rounded_down():
@@ -88,15 +114,10 @@ def test_score_is_an_integer_percentage_rounded_down():
     assert summary_lines(2, 3) == ["Some tests failed. Tests passed: 2/3", "Score: 66/100"]
 
 
-def test_a_unit_test_prints_its_own_line(capsys):
-    result = UnitTest("LonelyTest", lambda: Verdict(True))()
-    assert result.passed
-    assert capsys.readouterr().out == "LonelyTest passed.\n"
-
-
 def test_a_huge_exception_message_is_shortened():
-    def raises_long():
+    def raises_long(x):
         raise ValueError("x" * 10_000)
 
-    result = UnitTest("LongTest", raises_long).run()
-    assert not result.passed and len(result.message) < 1000 and result.message.endswith("...")
+    result = run(raises_long, doubling_spec("LongTest"))
+    message = result.results[0].message
+    assert not result.results[0].passed and len(message) < 1300 and message.endswith("...")

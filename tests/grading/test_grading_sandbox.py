@@ -105,3 +105,24 @@ def test_sandbox_sees_neither_files_beside_its_folder_nor_the_network(tmp_path):
     )
     outcome = run_python(code, workdir)
     assert outcome.stdout.split() == ["False", "False", "no-network"]
+
+
+@needs_bwrap
+def test_sandbox_shows_only_numpy_and_cloudpickle_of_the_installed_packages(tmp_path):
+    code = (
+        "import importlib.util, numpy, cloudpickle\n"
+        "for name in ('sklearn', 'matplotlib', 'PIL', 'barenet'):\n"
+        "    print(name, importlib.util.find_spec(name) is not None)\n"
+    )
+    outcome = run_python(code, tmp_path)
+    assert outcome.returncode == 0, outcome.stderr
+    assert outcome.stdout.split() == [
+        "sklearn",
+        "False",
+        "matplotlib",
+        "False",
+        "PIL",
+        "False",
+        "barenet",
+        "False",
+    ]

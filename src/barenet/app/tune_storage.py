@@ -99,16 +99,21 @@ def is_stale(trial: FrozenTrial, host: str | None = None) -> bool:
     return same_host and not _process_alive(pid)
 
 
-def fail_stale_trials(study: optuna.Study, storage: BaseStorage) -> list[int]:
+def fail_stale_trials(
+    study: optuna.Study, storage: BaseStorage, ended_pid: int | None = None
+) -> list[int]:
     """Mark the stale RUNNING trials of ``study`` as FAIL; returns their numbers.
 
-    Trials running on other machines are left alone: a database storage's heartbeat
-    fails them once their machine stops answering.
+    ``ended_pid``, a process of this host whose trials are over though it still runs
+    (this one, after Ctrl-C), counts as gone. Trials running on other machines are left
+    alone: a database storage's heartbeat fails them once their machine stops answering.
     """
     study_id = storage.get_study_id_from_name(study.study_name)
+    host = socket.gethostname()
     numbers = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if is_stale(trial):
+        ended = ended_pid is not None and trial.user_attrs.get("pid") == ended_pid
+        if is_stale(trial, host) or (ended and trial.user_attrs.get("host") == host):
             trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
             storage.set_trial_state_values(trial_id, TrialState.FAIL)
             numbers.append(trial.number)

@@ -195,6 +195,11 @@ def run_study(
     )
     try:
         run_workers(job, split_budget(max(int(trials) - finished, 0), int(workers)), progress)
+    except KeyboardInterrupt:
+        # Ctrl-C can land in Optuna's bookkeeping, outside the objective, where nothing
+        # marks the trial failed; the workers are joined, so every trial here is over.
+        fail_stale_trials(study, handle, ended_pid=os.getpid())
+        raise
     finally:
         _write_reports(study, out_dir, progress)
     return study

@@ -1,14 +1,17 @@
-"""Grading: a unit-test harness with scores, the exercise suite, packaging and grading.
+"""Grading: the exercise's tests with scores, packaging, and grading of submissions.
 
-* :class:`SigmoidTestWrapper`, :class:`ReluTestWrapper`, :class:`AffineTestWrapper`,
-  :class:`SGDMTestWrapper` test barenet's implementation or a learner's.
+* :func:`SigmoidTestWrapper`, :func:`ReluTestWrapper`, :func:`AffineTestWrapper`,
+  :func:`SGDMTestWrapper` run the course's tests on barenet's implementation or a
+  learner's, print them and return the :class:`Score`.
+* :func:`check_paths` runs them all on a learner's files (``barenet check``).
 * :func:`save_pickle` and :func:`submit_exercise` package a learner's work.
-* :func:`grade_submission` grades a submission in a sandboxed child process.
+* :func:`grade_submission` and :func:`grade_folder` grade submissions: the
+  learner's code runs in a sandboxed child, the verdicts are computed outside it.
 """
 
-from barenet.grading.check import check_file
+from barenet.grading.check import check_file, check_paths
 from barenet.grading.grader import GradeReport, grade_folder, grade_submission
-from barenet.grading.harness import GroupResult, TestGroup, TestResult, UnitTest, Verdict
+from barenet.grading.harness import GroupResult, Score, TestResult, Verdict
 from barenet.grading.safe_zip import UnsafeArchiveError, safe_extract
 from barenet.grading.sandbox import Limits, detect_isolation
 from barenet.grading.submission import save_pickle, submit_exercise
@@ -29,12 +32,12 @@ __all__ = [
     "SGDMTestWrapper",
     "SigmoidTestWrapper",
     "SuiteResult",
-    "TestGroup",
+    "Score",
     "TestResult",
-    "UnitTest",
     "UnsafeArchiveError",
     "Verdict",
     "check_file",
+    "check_paths",
     "detect_isolation",
     "grade_folder",
     "grade_submission",

@@ -1,34 +1,37 @@
 """Unit tests of the Sigmoid and ReLU layers.
 
-Forward passes are compared with closed-form values on fixed inputs (including
-exact zeros and |x| = 1000); backward passes with the numerical gradient of the
-closed-form function, in float64, on seeded inputs. Every call gets copies of
-the inputs, so that writing into them is detected instead of spoiling the
-reference.
+Inputs are fresh for every run (drawn from the generator the tests are given):
+a batch of random shape with exact zeros and, for the sigmoid, |x| up to 1000.
+Forward passes are compared with the closed form; backward passes with the
+numerical gradient of the closed form, in float64.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-from barenet.gradcheck import eval_numerical_gradient_array, rel_error
+from barenet.gradcheck import eval_numerical_gradient_array
 from barenet.grading import diagnoses
-from barenet.grading.harness import UnitTest, Verdict
+from barenet.grading.harness import Verdict
+from barenet.grading.judging import as_array, compare, items
+from barenet.grading.sandboxed.learner_calls import Call, Ref
+from barenet.grading.spec import Probe, TestSpec
 
 ACTIVATION_TOLERANCE = 1e-8
-SEED = 231
-
-MakeLayer = Callable[[], Any]
+EXTREMES = np.array([-1000.0, -745.0, -40.0, 0.0, 40.0, 745.0, 1000.0])
 
 
 def sigmoid_reference(x: np.ndarray) -> np.ndarray:
-    """``1 / (1 + exp(-x))``; the overflow of ``exp`` for x << 0 gives the right limit 0."""
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
+    """``1 / (1 + exp(-x))`` without overflow, any shape."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+
+
+def relu_reference(x: np.ndarray) -> np.ndarray:
+    """``max(0, x)``."""
+    return np.maximum(x, 0.0)
 
 
 def sigmoid_local_grad(x: np.ndarray) -> np.ndarray:
@@ -37,135 +40,116 @@ def sigmoid_local_grad(x: np.ndarray) -> np.ndarray:
     return s * (1.0 - s)
 
 
-def relu_reference(x: np.ndarray) -> np.ndarray:
-    """``max(0, x)``."""
-    return np.maximum(x, 0.0)
-
-
 def relu_local_grad(x: np.ndarray) -> np.ndarray:
     """1 where ``x > 0``, else 0 (also at exactly 0)."""
     return (x > 0).astype(np.float64)
 
 
-def backward_inputs(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Seeded float64 inputs for a backward test.
+def batch_shape(rng: np.random.Generator) -> tuple[int, int]:
+    """A small (N, D), at least 12 elements."""
+    return int(rng.integers(3, 9)), int(rng.integers(4, 10))
 
-    Returns
-    -------
-    x : ndarray, shape (10, 8)
-        Away from 0 by more than the finite-difference step, except for exact zeros.
-    decoy : ndarray, shape (10, 8)
-        The input of a second forward call, whose cache must not be used.
-    dout : ndarray, shape (10, 8)
+
+def forward_input(rng: np.random.Generator, extremes: bool) -> np.ndarray:
+    """x (N, D), float64, with exact zeros and, when asked, |x| up to 1000."""
+    x = rng.standard_normal(batch_shape(rng)) * 3.0
+    values = EXTREMES if extremes else np.zeros(3)
+    positions = rng.choice(x.size, size=len(values), replace=False)
+    x.flat[positions] = values
+    return x
+
+
+def backward_input(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """x (N, D) in [-4, 4], away from 0 except exact zeros, a decoy input and dout, all (N, D).
+
+    Beyond |x| = 4 the sigmoid's slope is so small that the rounding of finite
+    differences (about 1e-11) is no longer far below the 1e-8 tolerance.
     """
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((10, 8)) * 2.0
-    x[np.abs(x) < 1e-3] += 1e-2  # keep finite differences away from ReLU's kink
-    x.flat[::9] = 0.0  # exact zeros: ReLU's gradient there must be 0
-    decoy = rng.standard_normal((10, 8)) * 2.0
-    dout = rng.standard_normal((10, 8))
-    return x, decoy, dout
+    shape = batch_shape(rng)
+    x = np.clip(rng.standard_normal(shape) * 1.5, -4.0, 4.0)
+    x[np.abs(x) < 1e-3] += 1e-2  # finite differences must not cross ReLU's kink
+    x.flat[rng.choice(x.size, size=3, replace=False)] = 0.0  # ReLU's gradient there is 0
+    return {
+        "x": x,
+        "decoy": rng.standard_normal(shape) * 2.0,
+        "dout": rng.standard_normal(shape),
+    }
 
 
-def forward_verdict(
-    make_layer: MakeLayer, x: np.ndarray, expected: np.ndarray, formula: str, overflow_check: bool
-) -> Verdict:
-    """Compare ``layer.forward(x)[0]`` with known values; watch for overflow and writes into x.
+def forward_spec(name: str, layer: str, reference: Callable, formula: str) -> TestSpec:
+    """``<layer>.forward(x)[0]`` against ``reference(x)``."""
 
-    Parameters
-    ----------
-    make_layer : callable
-    x : ndarray, any shape, float64
-    expected : ndarray, shape of ``x``
-    formula : str
-        The closed form in the message, e.g. ``"1 / (1 + exp(-x))"``.
-    overflow_check : bool
-        Fail on an overflow RuntimeWarning (the sigmoid's classic bug).
+    def build(rng: np.random.Generator) -> Probe:
+        x = forward_input(rng, extremes=layer == "Sigmoid")
+        call = Call(f"{layer}.forward", (x,), names=("the input x",))
+        return Probe([call], {"x": x})
+
+    def judge(probe: Probe, records: list[dict]) -> Verdict:
+        out, _ = items(records[0]["result"], 2, "forward must return (out, cache)")
+        expected = reference(probe.context["x"])
+        passed, detail, error = compare(
+            "out", as_array(out, "out"), expected, ACTIVATION_TOLERANCE, formula
+        )
+        return Verdict(passed, detail, error)
+
+    return TestSpec(name, layer, build, judge)
+
+
+def backward_spec(
+    name: str,
+    layer: str,
+    reference: Callable,
+    local_grad: Callable,
+    wrong_formulas: Callable,
+    kink_at_zero: bool,
+) -> TestSpec:
+    """``<layer>.backward(dout, cache)`` against the numerical gradient of ``reference``.
+
+    A second forward call on another input comes between the forward and the
+    backward, so that a backward using state kept on the layer is caught; the
+    backward is called twice with the same cache, and both results must be right.
     """
-    layer = make_layer()
-    x_in = x.copy()
-    with (
-        warnings.catch_warnings(record=True) as caught,
-        np.errstate(over="warn", invalid="warn", divide="warn"),
-    ):
-        warnings.simplefilter("always")
-        out, _ = layer.forward(x_in)
-    out = np.asarray(out, dtype=np.float64)
-    if out.shape != expected.shape:
-        return Verdict(False, f"expected output of shape {expected.shape}, measured {out.shape}")
-    error = rel_error(out, expected)
-    detail = (
-        f"expected rel_error(out, {formula}) < {ACTIVATION_TOLERANCE:.0e}, measured {error:.3g}"
-    )
-    written = diagnoses.in_place_changes({"the input x": x}, {"the input x": x_in}, "forward")
-    if written:
-        return Verdict(False, detail, error, written)
-    overflow = diagnoses.sigmoid_overflow(caught) if overflow_check else None
-    if overflow:
-        return Verdict(False, detail + ", with an overflow warning", error, overflow)
-    if not np.all(np.isfinite(out)):
-        return Verdict(False, detail, error, diagnoses.NOT_FINITE.format(name="the output"))
-    return Verdict(error < ACTIVATION_TOLERANCE, detail, error)
 
+    def build(rng: np.random.Generator) -> Probe:
+        inputs = backward_input(rng)
+        cache = Ref("first", 1)
+        calls = [
+            Call(f"{layer}.forward", (inputs["x"],), keep="first"),
+            Call(f"{layer}.forward", (inputs["decoy"],)),
+            Call(f"{layer}.backward", (inputs["dout"], cache), names=("dout", "the cache")),
+            Call(f"{layer}.backward", (inputs["dout"], cache)),
+        ]
+        return Probe(calls, inputs)
 
-def backward_verdict(
-    make_layer: MakeLayer,
-    reference_forward: Callable[[np.ndarray], np.ndarray],
-    local_grad: Callable[[np.ndarray], np.ndarray],
-    wrong_formulas: Callable[[np.ndarray, np.ndarray], list[tuple[np.ndarray, str]]],
-    seed: int,
-    kink_at_zero: bool = False,
-) -> Verdict:
-    """Compare ``layer.backward`` with the numerical gradient of ``reference_forward``.
+    def judge(probe: Probe, records: list[dict]) -> Verdict:
+        x, decoy, dout = (probe.context[k] for k in ("x", "decoy", "dout"))
+        expected = eval_numerical_gradient_array(reference, x.copy(), dout)
+        if kink_at_zero:
+            expected[x == 0] = 0.0
+        dx = as_array(records[2]["result"], "dx")
+        passed, detail, error = compare(
+            "dx", dx, expected, ACTIVATION_TOLERANCE, "numerical gradient"
+        )
+        if passed:
+            again = as_array(records[3]["result"], "dx")
+            if not np.allclose(again, dx, rtol=1e-12, atol=0.0) or again.shape != dx.shape:
+                return Verdict(
+                    False,
+                    "a second backward call with the same cache gave another dx",
+                    error,
+                    diagnoses.NOT_REPEATABLE,
+                )
+            return Verdict(True, "", error)
+        if dx.shape != x.shape:
+            return Verdict(False, detail, error)
+        diagnosis = diagnoses.batch_averaged(
+            dx, expected, x.shape[0], "dx"
+        ) or diagnoses.first_match(
+            dx, [*wrong_formulas(x, dout), *common_wrong_formulas(x, decoy, dout, local_grad)]
+        )
+        return Verdict(False, detail, error, diagnosis)
 
-    Parameters
-    ----------
-    make_layer : callable
-    reference_forward : callable
-        The closed-form function, differentiated numerically.
-    local_grad : callable
-        Its closed-form derivative; used only to recognise wrong formulas.
-    wrong_formulas : callable
-        ``wrong_formulas(x, dout) -> [(value, explanation), ...]``: layer-specific mistakes.
-    seed : int
-    kink_at_zero : bool
-        The function has a kink at 0 (ReLU): the gradient there is taken as 0, while
-        centred differences across the kink measure 0.5.
-    """
-    x, decoy, dout = backward_inputs(seed)
-    layer = make_layer()
-    x_in, dout_in = x.copy(), dout.copy()
-    _, cache = layer.forward(x_in)
-    layer.forward(decoy.copy())  # a later call: its cache must not leak into ours
-    cache_before = diagnoses.snapshot(cache)
-    dx = np.asarray(layer.backward(dout_in, cache), dtype=np.float64)
-    written = diagnoses.in_place_changes(
-        {"dout": dout, "the input x": x, "the cache": cache_before},
-        {"dout": dout_in, "the input x": x_in, "the cache": cache},
-        "backward",
-    )
-    dx_again = np.asarray(layer.backward(dout.copy(), cache), dtype=np.float64)
-
-    reference = eval_numerical_gradient_array(reference_forward, x.copy(), dout)
-    if kink_at_zero:
-        reference[x == 0] = 0.0
-    if dx.shape != x.shape:
-        return Verdict(False, f"expected dx of shape {x.shape}, measured {dx.shape}")
-    error = rel_error(dx, reference)
-    detail = (
-        f"expected rel_error(dx, numerical gradient) < {ACTIVATION_TOLERANCE:.0e}, "
-        f"measured {error:.3g}"
-    )
-    if written:
-        return Verdict(False, detail, error, written)
-    if not np.array_equal(dx, dx_again, equal_nan=True):
-        return Verdict(False, detail, error, diagnoses.NOT_REPEATABLE)
-    if error < ACTIVATION_TOLERANCE:
-        return Verdict(True, detail, error)
-    diagnosis = diagnoses.batch_averaged(dx, reference, x.shape[0], "dx") or diagnoses.first_match(
-        dx, [*wrong_formulas(x, dout), *common_wrong_formulas(x, decoy, dout, local_grad)]
-    )
-    return Verdict(False, detail, error, diagnosis)
+    return TestSpec(name, layer, build, judge)
 
 
 def common_wrong_formulas(
@@ -202,12 +186,16 @@ def sigmoid_wrong_formulas(x: np.ndarray, dout: np.ndarray) -> list[tuple[np.nda
 
 def relu_wrong_formulas(x: np.ndarray, dout: np.ndarray) -> list[tuple[np.ndarray, str]]:
     """The ReLU backward's classic mistakes."""
-    at_zero_passes = np.where(x >= 0, dout, 0.0)
     return [
         (
-            at_zero_passes,
-            "dx equals dout where x == 0: the ReLU's gradient at exactly 0 must be 0 "
-            "(use x > 0, not x >= 0).",
+            dout,
+            "dx is dout itself: the mask is missing. The ReLU passes dout only where the "
+            "forward input was positive: dx = dout * (x > 0).",
+        ),
+        (
+            np.where(x >= 0, dout, 0.0),
+            "the mask is taken from x >= 0: dx equals dout where x == 0, but the ReLU's "
+            "gradient at exactly 0 is 0 (use x > 0).",
         ),
         (
             np.where(dout > 0, dout, 0.0),
@@ -221,51 +209,31 @@ def relu_wrong_formulas(x: np.ndarray, dout: np.ndarray) -> list[tuple[np.ndarra
     ]
 
 
-SIGMOID_FORWARD_X = np.concatenate(
-    [np.linspace(-6.0, 6.0, 25), [-1000.0, -745.0, -40.0, 40.0, 745.0]]
-).reshape(5, 6)
-RELU_FORWARD_X = np.linspace(-1.0, 1.0, 21).reshape(3, 7)
-RELU_FORWARD_X[1, 3] = 0.0  # the middle point, exactly 0 whatever linspace's rounding
-
-
-def sigmoid_tests(make_layer: MakeLayer) -> list[UnitTest]:
-    """``SigmoidForwardTest`` and ``SigmoidBackwardTest`` for the layer ``make_layer()``."""
-    expected = sigmoid_reference(SIGMOID_FORWARD_X)
+def sigmoid_specs() -> list[TestSpec]:
+    """``SigmoidForwardTest`` and ``SigmoidBackwardTest``."""
     return [
-        UnitTest(
-            "SigmoidForwardTest",
-            lambda: forward_verdict(
-                make_layer, SIGMOID_FORWARD_X, expected, "1 / (1 + exp(-x))", overflow_check=True
-            ),
-        ),
-        UnitTest(
+        forward_spec("SigmoidForwardTest", "Sigmoid", sigmoid_reference, "1 / (1 + exp(-x))"),
+        backward_spec(
             "SigmoidBackwardTest",
-            lambda: backward_verdict(
-                make_layer, sigmoid_reference, sigmoid_local_grad, sigmoid_wrong_formulas, SEED
-            ),
+            "Sigmoid",
+            sigmoid_reference,
+            sigmoid_local_grad,
+            sigmoid_wrong_formulas,
+            kink_at_zero=False,
         ),
     ]
 
 
-def relu_tests(make_layer: MakeLayer) -> list[UnitTest]:
-    """``ReluForwardTest`` and ``ReluBackwardTest`` for the layer ``make_layer()``."""
-    expected = relu_reference(RELU_FORWARD_X)
+def relu_specs() -> list[TestSpec]:
+    """``ReluForwardTest`` and ``ReluBackwardTest``."""
     return [
-        UnitTest(
-            "ReluForwardTest",
-            lambda: forward_verdict(
-                make_layer, RELU_FORWARD_X, expected, "max(0, x)", overflow_check=False
-            ),
-        ),
-        UnitTest(
+        forward_spec("ReluForwardTest", "Relu", relu_reference, "max(0, x)"),
+        backward_spec(
             "ReluBackwardTest",
-            lambda: backward_verdict(
-                make_layer,
-                relu_reference,
-                relu_local_grad,
-                relu_wrong_formulas,
-                SEED + 1,
-                kink_at_zero=True,
-            ),
+            "Relu",
+            relu_reference,
+            relu_local_grad,
+            relu_wrong_formulas,
+            kink_at_zero=True,
         ),
     ]

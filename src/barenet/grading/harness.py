@@ -1,25 +1,23 @@
-"""A small unit-test harness that prints one line per test and a score.
+"""Test results as data, and the lines and score a group of tests prints.
 
-A :class:`UnitTest` runs a *body* (a function of no arguments that computes its
-inputs, calls the implementation under test and returns a :class:`Verdict`) and
-turns it into a :class:`TestResult`. Whatever the body raises -- while building
-its inputs or inside the learner's code -- becomes a failed result carrying the
-exception's message; it never escapes. A :class:`TestGroup` runs its tests, prints
-their lines, then a summary and ``Score: <0-100>/100``.
+A test's outcome is a :class:`TestResult`; a group's, a :class:`GroupResult`,
+which prints one line per test (with its advice lines under it), then
+``Tests passed: p/t`` and ``Score: s/100``. A wrapper returns a :class:`Score`:
+an ``int`` that prints as ``You secured a score of: s``, as the course's does.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 MAX_MESSAGE_CHARS = 600  # a learner's exception message can be huge (e.g. a printed array)
+ADVICE_PREFIX = "  advice: "
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a test body measured.
+    """What a test measured.
 
     Attributes
     ----------
@@ -52,6 +50,9 @@ class TestResult:
         The measured error, when the test has one.
     diagnosis : str or None
         The recognised cause of a failure, if any.
+    advice : tuple of str
+        Remarks that cost no points (unless graded strictly): an overflow
+        warning, an argument modified in place, a Python loop over elements.
     """
 
     __test__ = False  # not a pytest test class
@@ -61,10 +62,17 @@ class TestResult:
     message: str
     error: float | None = None
     diagnosis: str | None = None
+    advice: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        """The test's line, then one ``  advice: ...`` line per remark."""
+        return [self.message] + [ADVICE_PREFIX + text for text in self.advice]
 
     def to_dict(self) -> dict:
         """The result as a JSON-ready dict."""
-        return asdict(self)
+        data = asdict(self)
+        data["advice"] = list(self.advice)
+        return data
 
 
 def score_percent(passed: int, total: int) -> int:
@@ -83,84 +91,18 @@ def summary_lines(passed: int, total: int) -> list[str]:
     return [head, f"Score: {score_percent(passed, total)}/100"]
 
 
-def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+def shorten(text: object, limit: int = MAX_MESSAGE_CHARS) -> str:
     """Cut ``text`` to ``limit`` characters, marking the cut."""
     text = str(text)
     return text if len(text) <= limit else text[: limit - 5] + " ..."
 
 
-def failure_message(name: str, verdict: Verdict) -> str:
+def failure_message(name: str, detail: str, diagnosis: str | None = None) -> str:
     """The printed line of a failed test: what was expected, what was measured, why."""
-    message = f"{name} failed: {verdict.detail}" if verdict.detail else f"{name} failed."
-    if verdict.diagnosis:
-        message += f". Likely cause: {verdict.diagnosis}"
-    return message
-
-
-class UnitTest:
-    """One named check.
-
-    Parameters
-    ----------
-    name : str
-        Printed as ``<name> passed.`` or ``<name> failed: ...``.
-    body : callable
-        ``body() -> Verdict``. It builds its own (seeded) inputs, so that an
-        exception while building them is reported like any other failure.
-    explain_exception : callable, optional
-        ``explain_exception(exc) -> str | None``: a diagnosis for an exception
-        the body raised (e.g. a shape mismatch that points at a transposed ``w``).
-    """
-
-    __test__ = False
-
-    def __init__(
-        self,
-        name: str,
-        body: Callable[[], Verdict],
-        explain_exception: Callable[[BaseException], str | None] | None = None,
-    ):
-        self.name = name
-        self.body = body
-        self.explain_exception = explain_exception
-
-    def run(self) -> TestResult:
-        """Run the body; return its result without printing."""
-        try:
-            # Record warnings so that a learner's RuntimeWarnings do not flood the
-            # output; the bodies that care about warnings check them themselves.
-            with warnings.catch_warnings(record=True):
-                warnings.simplefilter("always")
-                verdict = self.body()
-        except (Exception, SystemExit) as exc:  # SystemExit: a stray exit() in learner code
-            return self._exception_result(exc)
-        if verdict.passed:
-            return TestResult(self.name, True, f"{self.name} passed.", verdict.error)
-        return TestResult(
-            self.name,
-            False,
-            shorten(failure_message(self.name, verdict), 2 * MAX_MESSAGE_CHARS),
-            verdict.error,
-            verdict.diagnosis,
-        )
-
-    def _exception_result(self, exc: BaseException) -> TestResult:
-        diagnosis = None
-        if self.explain_exception is not None:
-            try:
-                diagnosis = self.explain_exception(exc)
-            except Exception:  # a diagnosis must never break the report
-                diagnosis = None
-        detail = f"raised {type(exc).__name__}: {shorten(exc)}"
-        verdict = Verdict(False, detail, None, diagnosis)
-        return TestResult(self.name, False, failure_message(self.name, verdict), None, diagnosis)
-
-    def __call__(self, verbose: bool = True) -> TestResult:
-        """Run the test and print its line when ``verbose``."""
-        result = self.run()
-        if verbose:
-            print(result.message)
-        return result
+    message = f"{name} failed: {detail}" if detail else f"{name} failed."
+    if diagnosis:
+        message += f". Likely cause: {diagnosis}"
+    return shorten(message, 2 * MAX_MESSAGE_CHARS)
 
 
 class Counted:
@@ -197,8 +139,9 @@ class GroupResult(Counted):
     results: tuple[TestResult, ...]
 
     def lines(self) -> list[str]:
-        """Every line the group prints: one per test, then the summary."""
-        return [r.message for r in self.results] + summary_lines(self.passed, self.total)
+        """Every line the group prints: each test with its advice, then the summary."""
+        lines = [line for result in self.results for line in result.lines()]
+        return lines + summary_lines(self.passed, self.total)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict: name, score, passed, total and the tests."""
@@ -211,33 +154,22 @@ class GroupResult(Counted):
         }
 
 
-class TestGroup:
-    """A named list of unit tests with a score; subclasses implement :meth:`tests`.
+class Score(int):
+    """A group's score (0-100) that prints the way the course's wrappers do.
 
-    Calling a group runs it, prints its lines and returns the score (0-100); the
-    results stay available as data in :attr:`last_result`.
+    ``str(score)`` is ``"You secured a score of: 100"``; it compares and computes
+    as the plain integer. ``result`` holds the :class:`GroupResult`.
     """
 
-    __test__ = False
+    result: GroupResult
 
-    def __init__(self, name: str | None = None):
-        self.name = name or type(self).__name__
-        self.last_result: GroupResult | None = None
+    def __new__(cls, result: GroupResult) -> Score:
+        score = super().__new__(cls, result.score)
+        score.result = result
+        return score
 
-    def tests(self) -> Sequence[UnitTest]:
-        """The unit tests of this group, in the order they run and print."""
-        raise NotImplementedError
+    def __str__(self) -> str:
+        return f"You secured a score of: {int(self)}"
 
-    def run(self, verbose: bool = True) -> GroupResult:
-        """Run every test; print the lines and the summary when ``verbose``."""
-        results = tuple(test(verbose) for test in self.tests())
-        group = GroupResult(self.name, results)
-        if verbose:
-            for line in summary_lines(group.passed, group.total):
-                print(line)
-        self.last_result = group
-        return group
-
-    def __call__(self, verbose: bool = True) -> int:
-        """Run the group and return its score, an integer percentage."""
-        return self.run(verbose).score
+    def __repr__(self) -> str:
+        return str(self)

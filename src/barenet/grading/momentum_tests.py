@@ -1,141 +1,132 @@
 """Unit tests of the SGD-with-momentum update rule.
 
-barenet's convention: ``v = momentum * v - lr * dw``, then ``w = w + v``, with
-``config['velocity']`` holding ``v`` between steps and ``momentum`` 0.9 by
-default. The expected values are derived here from that formula on fixed inputs.
-The rule is called as ``rule(w, dw, config, lr) -> (next_w, config)``.
+The rule is called as the course calls ``SGDMomentum._update``:
+``rule(w, dw, config, lr) -> (next_w, config)``. Its convention is
+``v = momentum * v - lr * dw``, then ``w = w + v``; ``config['velocity']`` holds
+``v`` between steps, ``config.get('momentum', 0.9)`` is the momentum. The course's
+two tests (a step from a given velocity, with the default momentum) come first;
+barenet's add a first step with no velocity in ``config`` and a momentum other
+than 0.9, the two defects real solutions have that the course's tests miss.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from barenet.gradcheck import rel_error
 from barenet.grading import diagnoses
-from barenet.grading.harness import UnitTest, Verdict
+from barenet.grading.harness import Verdict
+from barenet.grading.judging import as_array, compare, dict_value, items
+from barenet.grading.sandboxed.learner_calls import Call, Ref
+from barenet.grading.spec import Probe, TestSpec
 
 MOMENTUM_TOLERANCE = 1e-8
-LR = 1e-3
-MOMENTUM = 0.9
 DEFAULT_MOMENTUM = 0.9
+FORMULA = "the momentum step"
+RETURNS = "the update must return (next_w, config)"
 
-GetRule = Callable[[], Callable]
+FLIPPED = (
+    "the momentum term has the wrong sign, e.g. the opposite convention "
+    "v = momentum * v + lr * dw with w = w - v. The convention here is "
+    "v = momentum * v - lr * dw, then w = w + v (the velocity points downhill)."
+)
+MISSING_VELOCITY = (
+    "the first step finds no 'velocity' in config: start from zeros, e.g. "
+    "v = config.get('velocity', np.zeros_like(w))."
+)
 
 
-def fixed_inputs() -> dict[str, np.ndarray]:
-    """w, dw, an initial velocity v and a second gradient dw2, each of shape (4, 5)."""
-    n, d = 4, 5
-    return {
-        "w": np.linspace(-0.4, 0.6, num=n * d).reshape(n, d),
-        "dw": np.linspace(-0.6, 0.4, num=n * d).reshape(n, d),
-        "v": np.linspace(0.6, 0.9, num=n * d).reshape(n, d),
-        "dw2": np.linspace(0.3, -0.5, num=n * d).reshape(n, d),
-    }
+def step_inputs(rng: np.random.Generator) -> dict:
+    """Fresh w, dw, v, dw2 of one random shape (n, d), and a learning rate."""
+    shape = (int(rng.integers(2, 7)), int(rng.integers(2, 8)))
+    inputs = {key: rng.standard_normal(shape) for key in ("w", "dw", "v", "dw2")}
+    inputs["lr"] = float(10 ** rng.uniform(-3, -1))
+    return inputs
 
 
-def momentum_step(w, dw, v, momentum=MOMENTUM, lr=LR):
-    """The reference step: returns ``(next_w, next_v)``, arrays of ``w``'s shape."""
+def momentum_step(w, dw, v, momentum, lr):
+    """The reference step: ``(next_w, next_v)``, arrays of ``w``'s shape."""
     next_v = momentum * v - lr * dw
     return w + next_v, next_v
 
 
-def call_rule(get_rule: GetRule, w: np.ndarray, dw: np.ndarray, config: dict, lr: float = LR):
-    """Call the rule on copies; return ``(next_w, config)`` as (ndarray, dict)."""
-    result = get_rule()(w.copy(), dw.copy(), config, lr)
-    if not (isinstance(result, tuple) and len(result) == 2):
-        raise TypeError(f"the update must return (next_w, config), got {type(result).__name__}")
-    next_w, config = result
-    if not isinstance(config, dict):
-        raise TypeError(f"the update must return config as a dict, got {type(config).__name__}")
-    return np.asarray(next_w, dtype=np.float64), config
+def step_call(inputs: dict, config: dict, keep: str | None = None) -> Call:
+    return Call("SGDMomentum", (inputs["w"], inputs["dw"], config, inputs["lr"]), keep=keep)
 
 
-def compare(
-    name: str, measured: np.ndarray, expected: np.ndarray
-) -> tuple[bool, str, float | None]:
-    """``(passed, detail, error)`` of one array against its expected value."""
-    if measured.shape != expected.shape:
-        return False, f"expected {name} of shape {expected.shape}, measured {measured.shape}", None
-    error = rel_error(measured, expected)
-    detail = f"expected rel_error({name}, formula) < {MOMENTUM_TOLERANCE:.0e}, measured {error:.3g}"
-    return error < MOMENTUM_TOLERANCE, detail, error
+def next_w_of(record: dict) -> np.ndarray:
+    next_w, _ = items(record["result"], 2, RETURNS)
+    return as_array(next_w, "next_w")
 
 
-def weight_mistakes(inputs: dict[str, np.ndarray]) -> list[tuple[np.ndarray, str]]:
-    """Wrong next_w formulas after one step from velocity v with momentum 0.9."""
-    w, dw, v = inputs["w"], inputs["dw"], inputs["v"]
+def velocity_of(record: dict) -> np.ndarray | None:
+    """``config['velocity']`` after the step: in the returned config, else the one passed."""
+    _, config = items(record["result"], 2, RETURNS)
+    stored = dict_value(config, "velocity")
+    if stored is None and record.get("args_after"):
+        stored = dict_value(record["args_after"][2], "velocity")
+    return None if stored is None else as_array(stored, "config['velocity']")
+
+
+def weight_mistakes(inputs: dict, momentum: float) -> list[tuple[np.ndarray, str]]:
+    """Wrong next_w formulas after one step from velocity v."""
+    w, dw, v, lr = inputs["w"], inputs["dw"], inputs["v"], inputs["lr"]
     return [
+        (w + momentum * v + lr * dw, "the gradient is added: the step goes uphill. " + FLIPPED),
+        (w - (momentum * v - lr * dw), "the velocity is subtracted from w: w = w + v."),
+        (w - momentum * v - lr * dw, FLIPPED),
+        (w - lr * dw, "the velocity is ignored: this is plain SGD, w - lr * dw."),
+        (w + momentum * v - dw, "the learning rate is not applied to dw."),
         (
-            w + MOMENTUM * v + LR * dw,
-            "momentum sign flipped: the gradient is added (the step goes uphill). Use "
-            "v = momentum * v - lr * dw, then w = w + v.",
+            w + DEFAULT_MOMENTUM * v - lr * dw,
+            "the momentum is hard-coded to 0.9: read it from the config, "
+            "config.get('momentum', 0.9).",
         ),
-        (
-            w - (MOMENTUM * v - LR * dw),
-            "the velocity is subtracted from w: with v = momentum * v - lr * dw the "
-            "update is w = w + v.",
-        ),
-        (
-            w - MOMENTUM * v - LR * dw,
-            "the momentum term has the wrong sign, e.g. the opposite convention "
-            "v = momentum * v + lr * dw with w = w - v. barenet's convention is "
-            "v = momentum * v - lr * dw, then w = w + v (the velocity points downhill).",
-        ),
-        (w - LR * dw, "the velocity is ignored: this is plain SGD, w - lr * dw."),
-        (w + MOMENTUM * v - dw, "the learning rate is not applied to dw."),
     ]
 
 
-def weights_verdict(get_rule: GetRule) -> Verdict:
-    """Weights after one step with a given velocity and momentum 0.9."""
-    inputs = fixed_inputs()
-    config = {"momentum": MOMENTUM, "velocity": inputs["v"].copy()}
-    next_w, _ = call_rule(get_rule, inputs["w"], inputs["dw"], config)
-    expected, _ = momentum_step(inputs["w"], inputs["dw"], inputs["v"])
-    passed, detail, error = compare("next_w", next_w, expected)
-    diagnosis = None if passed else diagnoses.first_match(next_w, weight_mistakes(inputs))
-    return Verdict(passed, detail, error, diagnosis)
+def implied_momentum(next_w: np.ndarray, inputs: dict) -> str | None:
+    """Name the momentum actually used, when next_w = w + m * v - lr * dw for some m."""
+    w, dw, v, lr = inputs["w"], inputs["dw"], inputs["v"], inputs["lr"]
+    if next_w.shape != w.shape:
+        return None
+    m = float(np.sum((next_w - w + lr * dw) * v) / np.sum(v * v))
+    if diagnoses.matches(next_w, w + m * v - lr * dw):
+        return f"the momentum used is {m:.4g}, not the one asked for."
+    return None
 
 
-def velocity_verdict(get_rule: GetRule) -> Verdict:
-    """The velocity stored after one step, and a second step that must use it."""
-    inputs = fixed_inputs()
-    w, dw, v, dw2 = inputs["w"], inputs["dw"], inputs["v"], inputs["dw2"]
-    config = {"momentum": MOMENTUM, "velocity": v.copy()}
-    w1, config = call_rule(get_rule, w, dw, config)
-    expected_w1, expected_v1 = momentum_step(w, dw, v)
-    if config.get("velocity") is None:
-        return Verdict(
-            False,
-            "expected config['velocity'] after the step, measured no such key",
-            None,
-            "velocity not stored: config['velocity'] must hold the new velocity, so that "
-            "the next step can use it.",
-        )
-    stored = np.asarray(config["velocity"], dtype=np.float64)
-    passed, detail, error = compare("config['velocity']", stored, expected_v1)
-    if not passed:
-        return Verdict(False, detail, error, velocity_diagnosis(stored, inputs, expected_v1))
-    w2, _ = call_rule(get_rule, expected_w1, dw2, config)
-    expected_w2, _ = momentum_step(expected_w1, dw2, expected_v1)
-    passed, detail, error = compare("next_w of the second step", w2, expected_w2)
-    diagnosis = None
-    if not passed and diagnoses.matches(w2, expected_w1 - LR * dw2):
-        diagnosis = "the second step ignores the stored velocity: read config['velocity']."
-    return Verdict(passed, detail, error, diagnosis)
+def weight_spec(name: str, momentum: float | None) -> TestSpec:
+    """One step from a given velocity; ``momentum=None`` leaves it out of config (0.9)."""
+
+    def build(rng: np.random.Generator) -> Probe:
+        inputs = step_inputs(rng)
+        if momentum is None:
+            used = DEFAULT_MOMENTUM
+        else:
+            used = float(rng.uniform(0.3, 0.8))  # never 0.9: a hard-coded 0.9 must show
+        config = {"learning_rate": inputs["lr"], "velocity": inputs["v"]}
+        if momentum is not None:
+            config["momentum"] = used
+        return Probe([step_call(inputs, config)], {**inputs, "momentum": used})
+
+    def judge(probe: Probe, records: list[dict]) -> Verdict:
+        inputs, used = probe.context, probe.context["momentum"]
+        next_w = next_w_of(records[0])
+        expected, _ = momentum_step(inputs["w"], inputs["dw"], inputs["v"], used, inputs["lr"])
+        passed, detail, error = compare("next_w", next_w, expected, MOMENTUM_TOLERANCE, FORMULA)
+        if passed:
+            return Verdict(True, "", error)
+        diagnosis = diagnoses.first_match(
+            next_w, weight_mistakes(inputs, used)
+        ) or implied_momentum(next_w, inputs)
+        return Verdict(False, detail, error, diagnosis)
+
+    return TestSpec(name, "SGDMomentum", build, judge)
 
 
-def velocity_diagnosis(
-    stored: np.ndarray, inputs: dict[str, np.ndarray], expected_v: np.ndarray
-) -> str | None:
+def velocity_diagnosis(stored: np.ndarray, inputs: dict, expected_v: np.ndarray) -> str | None:
     """Explain a wrong stored velocity: the old one kept, or the opposite sign convention."""
-    old_v, dw = inputs["v"], inputs["dw"]
-    opposite = (
-        "the velocity is stored with the opposite sign convention (v = momentum * v + lr * dw, "
-        "w = w - v); barenet's convention is v = momentum * v - lr * dw and w = w + v."
-    )
+    old_v, dw, lr = inputs["v"], inputs["dw"], inputs["lr"]
     return diagnoses.first_match(
         stored,
         [
@@ -144,32 +135,103 @@ def velocity_diagnosis(
                 "velocity not stored: config['velocity'] still holds the old velocity; "
                 "store the new one (config['velocity'] = v).",
             ),
-            (MOMENTUM * old_v + LR * dw, opposite),
-            (-expected_v, opposite),
+            (DEFAULT_MOMENTUM * old_v + lr * dw, FLIPPED),
+            (-expected_v, FLIPPED),
         ],
     )
 
 
-def default_verdict(get_rule: GetRule) -> Verdict:
-    """One step with a velocity but no momentum in config: the default 0.9 must be used."""
-    inputs = fixed_inputs()
-    w, dw, v = inputs["w"], inputs["dw"], inputs["v"]
-    next_w, _ = call_rule(get_rule, w, dw, {"velocity": v.copy()})
-    expected, _ = momentum_step(w, dw, v, momentum=DEFAULT_MOMENTUM)
-    passed, detail, error = compare("next_w with the default momentum", next_w, expected)
-    diagnosis = None
-    if not passed and next_w.shape == w.shape:
-        # Solve next_w = w + m * v - lr * dw for the momentum m actually used.
-        implied = float(np.sum((next_w - w + LR * dw) * v) / np.sum(v * v))
-        if implied >= 0 and diagnoses.matches(next_w, w + implied * v - LR * dw):
-            diagnosis = f"the default momentum is {implied:.4g}; it must be {DEFAULT_MOMENTUM}."
-    return Verdict(passed, detail, error, diagnosis)
+def velocity_spec() -> TestSpec:
+    """``SGDM_Velocity_Test``: the stored velocity, and a second step that must use it."""
+
+    def build(rng: np.random.Generator) -> Probe:
+        inputs = step_inputs(rng)
+        config = {"learning_rate": inputs["lr"], "velocity": inputs["v"]}
+        w1, _ = momentum_step(inputs["w"], inputs["dw"], inputs["v"], 0.9, inputs["lr"])
+        second = Call("SGDMomentum", (w1, inputs["dw2"], Ref("first", 1), inputs["lr"]))
+        return Probe([step_call(inputs, config, keep="first"), second], {**inputs, "w1": w1})
+
+    def judge(probe: Probe, records: list[dict]) -> Verdict:
+        inputs = probe.context
+        _, expected_v = momentum_step(
+            inputs["w"], inputs["dw"], inputs["v"], DEFAULT_MOMENTUM, inputs["lr"]
+        )
+        stored = velocity_of(records[0])
+        if stored is None:
+            return Verdict(
+                False,
+                "expected config['velocity'] after the step, measured no such key",
+                None,
+                "velocity not stored: config['velocity'] must hold the new velocity, so that "
+                "the next step can use it.",
+            )
+        passed, detail, error = compare(
+            "config['velocity']", stored, expected_v, MOMENTUM_TOLERANCE, FORMULA
+        )
+        if not passed:
+            return Verdict(False, detail, error, velocity_diagnosis(stored, inputs, expected_v))
+        w2 = next_w_of(records[1])
+        expected_w2, _ = momentum_step(
+            inputs["w1"], inputs["dw2"], expected_v, DEFAULT_MOMENTUM, inputs["lr"]
+        )
+        passed, detail, error = compare(
+            "next_w of the second step", w2, expected_w2, MOMENTUM_TOLERANCE, FORMULA
+        )
+        diagnosis = None
+        if not passed and diagnoses.matches(w2, inputs["w1"] - inputs["lr"] * inputs["dw2"]):
+            diagnosis = "the second step ignores the stored velocity: read config['velocity']."
+        return Verdict(passed, detail, error, diagnosis)
+
+    return TestSpec("SGDM_Velocity_Test", "SGDMomentum", build, judge)
 
 
-def momentum_tests(get_rule: GetRule) -> list[UnitTest]:
-    """``SGDMomentumWeightsTest``, ``SGDMomentumVelocityTest``, ``SGDMomentumDefaultTest``."""
+def first_step_spec() -> TestSpec:
+    """``SGDMomentumFirstStepTest``: ``config = {}`` (no velocity, no momentum yet)."""
+
+    def build(rng: np.random.Generator) -> Probe:
+        inputs = step_inputs(rng)
+        return Probe([step_call(inputs, {})], inputs)
+
+    def judge(probe: Probe, records: list[dict]) -> Verdict:
+        inputs = probe.context
+        expected, expected_v = momentum_step(
+            inputs["w"], inputs["dw"], 0.0, DEFAULT_MOMENTUM, inputs["lr"]
+        )
+        passed, detail, error = compare(
+            "next_w", next_w_of(records[0]), expected, MOMENTUM_TOLERANCE, "the first step"
+        )
+        if not passed:
+            return Verdict(False, detail, error)
+        stored = velocity_of(records[0])
+        if stored is None:
+            return Verdict(
+                False,
+                "expected config['velocity'] after the first step, measured no such key",
+                None,
+                "store the velocity in config, so that the next step can use it.",
+            )
+        passed, detail, error = compare(
+            "config['velocity']",
+            stored,
+            expected_v,
+            MOMENTUM_TOLERANCE,
+            "the first step's velocity",
+        )
+        return Verdict(passed, detail, error)
+
+    def explain(error: dict) -> str | None:
+        if error.get("type") == "KeyError" and "velocity" in error.get("message", ""):
+            return MISSING_VELOCITY
+        return None
+
+    return TestSpec("SGDMomentumFirstStepTest", "SGDMomentum", build, judge, explain)
+
+
+def momentum_specs() -> list[TestSpec]:
+    """The course's ``SGDM_Weight_Test``, ``SGDM_Velocity_Test``, then barenet's two."""
     return [
-        UnitTest("SGDMomentumWeightsTest", lambda: weights_verdict(get_rule)),
-        UnitTest("SGDMomentumVelocityTest", lambda: velocity_verdict(get_rule)),
-        UnitTest("SGDMomentumDefaultTest", lambda: default_verdict(get_rule)),
+        weight_spec("SGDM_Weight_Test", momentum=None),
+        velocity_spec(),
+        first_step_spec(),
+        weight_spec("SGDMomentumCustomMomentumTest", momentum=0.5),
     ]

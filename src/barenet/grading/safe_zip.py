@@ -1,6 +1,9 @@
 """Unpacking an untrusted zip without letting it escape or fill the disk.
 
-Every entry is checked before anything is written (no absolute paths, no ``..``,
+Before the central directory is even read, the end-of-central-directory record
+gives the number of entries and the directory's size, and both are checked, so
+a zip claiming a million entries costs nothing. Then every entry is checked
+before anything is written (no absolute paths, no ``..``,
 no symbolic links or other special files, at most ``max_files`` entries and
 ``max_total_bytes`` declared bytes), and the bytes actually decompressed are
 counted while extracting, so a header that lies about sizes is caught too.
@@ -11,12 +14,17 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import struct
 import zipfile
 from pathlib import Path, PurePosixPath
 
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
 MAX_FILES = 1000
 CHUNK = 1024 * 1024
+MAX_DIRECTORY_BYTES_PER_ENTRY = 4096  # a central-directory entry with a long name, and room
+END_RECORD = b"PK\x05\x06"  # end of central directory: 22 bytes plus a comment
+ZIP64_LOCATOR = b"PK\x06\x07"
+ZIP64_END_RECORD = b"PK\x06\x06"
 
 
 class UnsafeArchiveError(ValueError):
@@ -41,6 +49,49 @@ def checked_member_path(info: zipfile.ZipInfo) -> PurePosixPath:
     if "\x00" in unix_name or not parts:
         raise UnsafeArchiveError(f"entry {name!r} has an invalid name")
     return PurePosixPath(*parts)
+
+
+def end_record_counts(handle) -> tuple[int, int]:
+    """``(entries, central directory bytes)`` from the end record (ZIP64 too), reading only the end.
+
+    Raises
+    ------
+    UnsafeArchiveError
+        When there is no end record: not a zip file.
+    """
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    tail_start = max(0, size - (22 + 65535 + 20))
+    handle.seek(tail_start)
+    tail = handle.read()
+    at = tail.rfind(END_RECORD)
+    if at < 0 or len(tail) - at < 22:
+        raise UnsafeArchiveError("not a valid zip file: no end-of-central-directory record")
+    entries, directory_bytes = struct.unpack("<HI", tail[at + 10 : at + 16])
+    locator = at - 20
+    if locator >= 0 and tail[locator : locator + 4] == ZIP64_LOCATOR:
+        (record_offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
+        handle.seek(record_offset)
+        record = handle.read(56)
+        if len(record) < 56 or record[:4] != ZIP64_END_RECORD:
+            raise UnsafeArchiveError("not a valid zip file: broken ZIP64 end record")
+        entries, directory_bytes = struct.unpack("<QQ", record[32:48])
+    return entries, directory_bytes
+
+
+def check_end_record(
+    zip_path: str | os.PathLike, max_total_bytes: int = MAX_TOTAL_BYTES, max_files: int = MAX_FILES
+) -> None:
+    """Refuse a zip whose end record announces too many entries or too large a directory."""
+    with open(zip_path, "rb") as handle:
+        entries, directory_bytes = end_record_counts(handle)
+        if entries > max_files:
+            raise UnsafeArchiveError(f"{entries} entries, more than the limit of {max_files}")
+        if directory_bytes > max_files * MAX_DIRECTORY_BYTES_PER_ENTRY:
+            raise UnsafeArchiveError(f"a central directory of {directory_bytes} bytes is too large")
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() > max_total_bytes + max_files * MAX_DIRECTORY_BYTES_PER_ENTRY:
+            raise UnsafeArchiveError(f"the zip file is larger than {max_total_bytes} bytes")
 
 
 def check_header(
@@ -105,6 +156,7 @@ def safe_extract(
     root = Path(destination).resolve()
     root.mkdir(parents=True, exist_ok=True)
     try:
+        check_end_record(zip_path, max_total_bytes, max_files)
         with zipfile.ZipFile(zip_path) as archive:
             entries = check_header(archive, max_total_bytes, max_files)
             return _extract_entries(archive, entries, root, max_total_bytes)

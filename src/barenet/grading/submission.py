@@ -3,19 +3,23 @@
 ``save_pickle`` stores the learner's own functions and classes *by value*
 (cloudpickle), so that a grader who does not have the learner's source files can
 still run them; barenet's, the standard library's and installed packages'
-objects are stored by reference. Use the exercise's names as keys::
+objects are stored by reference. Use the course's keys (or barenet's, in
+parentheses)::
 
-    save_pickle({"Sigmoid": Sigmoid, "Relu": Relu,
-                 "affine_forward": affine_forward, "affine_backward": affine_backward,
-                 "SGDMomentum": SGDMomentum}, "exercise_code.p")
-    submit_exercise("exercise_code")
+    save_pickle(data_dict={"SGD_Momentum_update": SGDMomentum._update,   # (SGDMomentum)
+                           "AffineForward": affine_forward,              # (affine_forward)
+                           "AffineBackward": affine_backward,            # (affine_backward)
+                           "Sigmoid": Sigmoid, "Relu": Relu}, file_name="NN.p")
+    submit_exercise("exercise06")
 
-(``"sgd_momentum"`` may replace ``"SGDMomentum"``.)
+Both say which exercises the pickle holds, and warn (without refusing) about
+missing exercises and keys the grader does not know.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import sysconfig
 import tempfile
@@ -26,6 +30,8 @@ from pathlib import Path
 from types import ModuleType
 
 import cloudpickle
+
+from barenet.grading.sandboxed.exercise_names import ALL_KEYS, EXERCISE_KEYS
 
 SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git"}
 
@@ -92,10 +98,46 @@ def pickled_by_value(modules: Sequence[ModuleType]) -> Iterator[None]:
             cloudpickle.unregister_pickle_by_value(module)
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def respect_umask(path: str | os.PathLike) -> None:
+    """Give a file made by ``mkstemp`` (mode 0600) the mode ``open`` would: 0666 minus umask."""
+    os.chmod(path, 0o666 & ~current_umask())
+
+
+def exercise_summary(keys: Sequence[object], where: str) -> list[str]:
+    """Lines saying which exercises ``keys`` provide, which are missing, which keys are unknown.
+
+    Parameters
+    ----------
+    keys : the dict's keys
+    where : how the file is named in the lines, e.g. ``"models/NN.p"``
+    """
+    names = [str(k) for k in keys]
+    found = [k for k in names if k in ALL_KEYS]
+    missing = [e for e, accepted in EXERCISE_KEYS.items() if not any(k in names for k in accepted)]
+    unknown = [k for k in names if k not in ALL_KEYS]
+    lines = [f"{where} holds: {', '.join(found) or 'no exercise'}"]
+    if missing:
+        lines.append(
+            f"Warning: {where} has no {', '.join(missing)}; those tests will fail when graded. "
+            f"Accepted keys: {', '.join(ALL_KEYS)}"
+        )
+    if unknown:
+        lines.append(f"Warning: {where} has keys the grader does not use: {', '.join(unknown)}")
+    return lines
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
 
-    A crash half-way never leaves a truncated file under the final name.
+    A crash half-way never leaves a truncated file under the final name. The
+    file gets the usual mode (0666 minus the umask), not ``mkstemp``'s 0600.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -104,6 +146,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        respect_umask(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -116,11 +159,11 @@ def save_pickle(data_dict: dict, file_name: str, directory: str | os.PathLike = 
     Parameters
     ----------
     data_dict : dict
-        What to save, e.g. ``{"Sigmoid": Sigmoid, "affine_forward": affine_forward}``.
+        What to save, e.g. ``{"Sigmoid": Sigmoid, "AffineForward": affine_forward}``.
         Functions and classes from the learner's own modules or notebook are stored
         by value; barenet's and installed packages' by reference.
     file_name : str
-        e.g. ``"exercise_code.p"``.
+        e.g. ``"NN.p"``.
     directory : str or PathLike
         Folder to write into, created if needed; relative to the current directory.
 
@@ -135,7 +178,25 @@ def save_pickle(data_dict: dict, file_name: str, directory: str | os.PathLike = 
     with pickled_by_value(learner_modules(data_dict.values())):
         data = cloudpickle.dumps(data_dict)
     atomic_write_bytes(path, data)
+    print("\n".join(exercise_summary(list(data_dict), path.as_posix())))
     return path
+
+
+PICKLE_SUFFIXES = {".p", ".pkl", ".pickle"}
+
+
+def pickle_summary(path: Path, where: str) -> list[str]:
+    """:func:`exercise_summary` of a pickle the learner saved (their own file, on their machine)."""
+    try:
+        with open(path, "rb") as handle:
+            data = pickle.load(handle)
+    except Exception as exc:
+        return [f"Warning: could not read {where} ({type(exc).__name__}: {exc})"]
+    if not isinstance(data, dict):
+        return [
+            f"Warning: {where} holds a {type(data).__name__}, not a dict of the exercise's names"
+        ]
+    return exercise_summary(list(data), where)
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -189,6 +250,9 @@ def submit_exercise(
                 "with save_pickle(...) first."
             )
         print(f"Adding folder {folder_name}/ ({len(files)} file{'s' * (len(files) != 1)})")
+        for file in files:
+            if file.suffix in PICKLE_SUFFIXES:
+                print("\n".join(pickle_summary(file, file.relative_to(base).as_posix())))
         entries += [(f, f.relative_to(base).as_posix()) for f in files]
     for notebook in sorted(base.glob("*.ipynb")):
         print(f"Adding notebook {notebook.name}")
@@ -202,6 +266,7 @@ def submit_exercise(
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for file, arcname in entries:
                 archive.write(file, arcname)
+        respect_umask(tmp)
         os.replace(tmp, zip_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,9 +9,11 @@ in :meth:`Optimizer.step`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-# barenet-kit: include barenet.optim sgd
+# barenet-kit: include barenet.optim _learning_rate sgd
 
 
 # barenet-kit: include barenet.optim adam DENORMAL_FLUSH flush_denormals
