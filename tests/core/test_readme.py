@@ -15,11 +15,10 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch, capsys):
     for block in blocks:
         if "save_pickle(" in block:  # the submission-keys example needs a learner's module
             continue
-        if "train_loader, val_loader" in block:  # the course's searches: minutes of training
-            continue
         exec(compile(block, str(README), "exec"), {})
     out = capsys.readouterr().out
     assert "(Epoch 1 / 20) train loss: " in out and "Score: 100/100" in out
+    assert "Evaluating Config #20 [of 20]" in out and "Evaluating Config #6 [of 6]" in out
 
 
 def test_readme_test_command_is_what_ci_runs():
