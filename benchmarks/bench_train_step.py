@@ -15,6 +15,10 @@ ratio. The table shows the median over blocks and, in brackets, the range of the
 ratios: ratios measured side by side survive a machine whose speed drifts. Usage::
 
     python benchmarks/bench_train_step.py [--blocks 9] [--steps 20] [--pause 0.3] [--batch 256]
+                                          [--threads N]
+
+``--threads N`` limits both NumPy's BLAS (through threadpoolctl) and PyTorch to N threads;
+on a machine busy with other work, one thread each gives steadier ratios.
 """
 
 from __future__ import annotations
@@ -132,6 +136,16 @@ def flops_per_step(sizes: list[int], batch: int) -> int:
     return 2 * sum(per_layer) + sum(per_layer[1:])
 
 
+def blas_threads() -> str:
+    """The thread count of NumPy's BLAS, as threadpoolctl sees it."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "default"
+    counts = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+    return ",".join(map(str, sorted(counts))) or "default"
+
+
 def ratio_summary(ours: list[float], theirs: list[float]) -> str:
     """``median (min-max)`` of the block-by-block ratios ``ours / theirs``."""
     ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
@@ -144,7 +158,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=20, help="timed steps per block (default 20)")
     parser.add_argument("--pause", type=float, default=0.3, help="seconds between blocks")
     parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=None, help="BLAS and torch threads")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=args.threads):
+            run(args)
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     try:
         import torch
     except ImportError:
@@ -152,13 +177,15 @@ def main(argv: list[str] | None = None) -> None:
         print(
             "PyTorch not installed: only barenet vs the matrix-product speed (pip install torch==2.13.0)."
         )
+    if torch and args.threads is not None:
+        torch.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((args.batch, 3072), dtype=np.float32)
     y = rng.integers(0, 10, args.batch)
     print(
         f"batch {args.batch}, float32; {args.blocks} alternating blocks of {args.steps} steps, "
-        f"{args.pause:g} s apart; threads: numpy default"
+        f"{args.pause:g} s apart; threads: numpy {blas_threads()}"
         + (f", torch {torch.get_num_threads()}" if torch else "")
     )
     print("times: median of the block medians; ratios: median (range) of block-by-block ratios")

@@ -18,8 +18,11 @@ Adam after a 256x3072x128 product: one thread 0.27 ms on 2^18 elements, 1.96 ms 
 beats one NumPy thread at 2^22 elements, and even there loses to the loop here.
 
 numba is imported, and the loops compiled (or loaded from numba's cache), the first
-time a step needs them. Where numba is missing or cannot compile, :func:`kernels`
-returns ``None`` and ``Optimizer.step`` uses the reference rules.
+time a step needs them. Where numba is missing, :func:`kernels` returns ``None`` and
+``Optimizer.step`` uses the reference rules.
+
+The loops take 1-d arrays of shape ``(n,)`` (flat views of the parameter, its gradient
+and its state, all of one dtype) and scalars already of that dtype.
 """
 
 from __future__ import annotations
@@ -36,13 +39,13 @@ FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def sgd_loop(w, dw, lr):
-    """``w -= lr * dw``; ``w``, ``dw`` 1-d, ``lr`` of their dtype."""
+    """``w -= lr * dw``; ``w``, ``dw`` of shape ``(n,)``."""
     for i in range(w.size):
         w[i] = w[i] - lr * dw[i]
 
 
 def sgd_momentum_loop(w, dw, velocity, momentum, lr):
-    """``velocity = momentum * velocity - lr * dw; w += velocity``, element by element."""
+    """``velocity = momentum * velocity - lr * dw; w += velocity``; arrays of shape ``(n,)``."""
     for i in range(w.size):
         vi = velocity[i] * momentum
         vi = vi - lr * dw[i]
@@ -55,6 +58,7 @@ def adam_loop(
 ):
     """Adam with the bias corrections on scalars (see :func:`barenet.optim.adam`).
 
+    ``w``, ``dw``, ``m``, ``v`` have shape ``(n,)``; ``w``, ``m``, ``v`` are updated.
     ``eps_hat = epsilon * sqrt(1 - beta2**t)``, ``step_size = lr * sqrt(1 - beta2**t) /
     (1 - beta1**t)``. With ``flush`` (every 16th step), the new ``m`` and ``v`` are stored
     with their tiniest values rounded to 0 by adding and subtracting ``tiny``, after the
