@@ -173,12 +173,13 @@ class RunConfig:
 RECIPES: dict[str, dict[str, Any]] = {
     "digits": {},
     "cifar10": {
+        "zca": 1.0,
         "hidden_size": [1024, 512],
-        "epochs": 20,
+        "epochs": 28,
         "batch_size": 512,
-        "learning_rate": 2e-3,
-        "lr_decay": 0.85,
-        "dropout": 0.2,
+        "learning_rate": 1.5e-3,
+        "lr_decay": 0.9,
+        "dropout": 0.4,
         "flip": True,
         "patience": 5,
     },
