@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from data_helpers import make_image_folder
 
@@ -105,3 +106,56 @@ def test_ctrl_c_while_loading_the_data_exits_130_in_one_line(workdir, capsys, mo
     monkeypatch.setattr(run_module, "build_data", interrupted)
     assert train("--epochs", 1, "--out", "run") == 130
     assert capsys.readouterr().err.strip() == "barenet train: interrupted"
+
+
+def test_a_zca_run_saves_its_whitening_and_evaluate_and_resume_reuse_it(
+    workdir, capsys, monkeypatch
+):
+    from barenet.data import ZCAWhitening
+
+    assert train("--zca", 0.1, "--flip", "--epochs", 1, "--no-patience", "--out", "run") == 0
+    run = workdir / "run"
+    assert json.loads((run / "config.json").read_text())["zca"] == 0.1
+    saved = ZCAWhitening.load(run / "whitening.npz")
+    assert saved.epsilon == 0.1 and saved.flip_symmetric and saved.image_shape == (8, 8, 1)
+    history = json.loads((run / "history.json").read_text())
+    assert history["test_views"] == 2
+    capsys.readouterr()
+
+    def refit(self, images, chunk_size=4096):
+        raise AssertionError("a saved run must not fit its whitening again")
+
+    monkeypatch.setattr(ZCAWhitening, "fit", refit)
+    assert main(["evaluate", "run"]) == 0
+    accuracy = float(capsys.readouterr().out.split("test accuracy: ")[1].split()[0])
+    assert accuracy == pytest.approx(history["test_accuracy"], abs=1e-4)
+    assert main(["train", "--resume", "run", "--epochs", "2"]) == 0
+    assert json.loads((run / "history.json").read_text())["epochs_done"] == 2
+
+    (run / "whitening.npz").unlink()
+    capsys.readouterr()
+    assert main(["evaluate", "run"]) == 2
+    assert "trained on ZCA-whitened images (zca 0.1) but has no whitening.npz" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_zca_run_feeds_the_network_whitened_images(workdir):
+    from barenet.app.config import RunConfig
+    from barenet.app.run_data import build_data, load_arrays
+
+    config = RunConfig(limit=300, zca=0.1, flip=True)
+    data = build_data(config)
+    (x_train, _), (x_val, _), _, _ = load_arrays(config)
+    assert data.whitening.image_shape == (8, 8, 1) and data.whitening.flip_symmetric
+    np.testing.assert_allclose(
+        data.whitening.mean,
+        x_train.reshape(300, -1).mean(0) / 255 * 0.5
+        + x_train[:, :, ::-1].reshape(300, -1).mean(0) / 255 * 0.5,
+        atol=1e-6,
+    )
+    images = np.concatenate([batch["image"] for batch in data.val])
+    np.testing.assert_allclose(images, data.whitening(x_val).reshape(len(x_val), -1), atol=1e-6)
+    plain = build_data(config.replace(zca=0.0))
+    assert plain.whitening is None
+    assert np.abs(np.concatenate([b["image"] for b in plain.val]) - images).max() > 0.5

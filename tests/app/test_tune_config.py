@@ -44,3 +44,8 @@ def test_settings_that_fix_the_data_or_budget_are_not_tunable():
 def test_a_space_with_a_value_its_setting_refuses_fails_before_any_trial(param, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace(")", r"\)")):
         check_space(space_from_flags([param]), CIFAR)
+
+
+def test_the_whitening_is_fixed_for_a_study():
+    with pytest.raises(ValueError, match="--param zca: --zca is fixed for the whole study"):
+        check_space(space_from_flags(["zca=float:0.1:1"]), RunConfig.recipe("cifar10"))

@@ -71,7 +71,8 @@ def val_fraction(text: str) -> float:
 
 
 def add_data_options(parser: argparse.ArgumentParser, overrides: dict | None = None) -> None:
-    """``--dataset``, ``--data``, ``--val-fraction``, ``--limit``, ``--seed``, ``--on-bad-image``."""
+    """``--dataset``, ``--data``, ``--val-fraction``, ``--limit``, ``--seed``, ``--zca``,
+    ``--on-bad-image``."""
     group = parser.add_argument_group("data")
     group.add_argument(
         "--dataset",
@@ -104,6 +105,15 @@ def add_data_options(parser: argparse.ArgumentParser, overrides: dict | None = N
         type=int,
         default=SUPPRESS,
         help=f"seeds the split, init, shuffling, flips ({default_text('seed')})",
+    )
+    group.add_argument(
+        "--zca",
+        type=non_negative_float,
+        metavar="EPSILON",
+        default=SUPPRESS,
+        help="ZCA-whiten the images (fitted on the training split) with this epsilon "
+        "added to the covariance's eigenvalues, pixels scaled to 0..1; 0: standardise "
+        f"each channel instead ({default_text('zca', overrides)})",
     )
     group.add_argument(
         "--on-bad-image",

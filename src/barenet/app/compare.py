@@ -19,6 +19,7 @@ LABELS = {"sgd": "SGD", "sgd_momentum": "SGD + momentum", "adam": "Adam"}
 #: augmentation: see compare_optimizers).
 COMPARE_SETTINGS = {
     "limit": 500,
+    "zca": 0.0,
     "hidden_size": [128],
     "std": 1e-3,
     "learning_rate": 1e-3,

@@ -48,6 +48,7 @@ class RunConfig:
     limit: int | None = None
     seed: int = 0
     on_bad_image: str = "raise"
+    zca: float = 0.0
     # network
     hidden_size: list[int] = field(default_factory=lambda: [128])
     activation: str = "relu"
@@ -94,6 +95,7 @@ class RunConfig:
             if self.std == 0:
                 raise ValueError("--std must be > 0, got 0")
         _check(self, "dropout", 0.0, 1.0)
+        _check(self, "zca", 0.0, None)
         for name in ("momentum", "beta1", "beta2"):
             _check(self, name, 0.0, 1.0)
         _check(self, "learning_rate", 0.0, None)
@@ -171,12 +173,13 @@ class RunConfig:
 RECIPES: dict[str, dict[str, Any]] = {
     "digits": {},
     "cifar10": {
+        "zca": 1.0,
         "hidden_size": [1024, 512],
-        "epochs": 20,
+        "epochs": 28,
         "batch_size": 512,
-        "learning_rate": 2e-3,
-        "lr_decay": 0.85,
-        "dropout": 0.2,
+        "learning_rate": 1.5e-3,
+        "lr_decay": 0.9,
+        "dropout": 0.4,
         "flip": True,
         "patience": 5,
     },

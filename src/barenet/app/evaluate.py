@@ -7,7 +7,7 @@ from pathlib import Path
 
 from barenet.app.config import DATASETS
 from barenet.app.confusion import confusion_matrix, format_confusion
-from barenet.app.run import load_run
+from barenet.app.run import load_run, load_whitening
 from barenet.app.run_data import build_data
 from barenet.prediction import predict_dataset
 
@@ -34,7 +34,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         config = config.replace(
             data=str(args.data) if args.data else None, dataset=args.dataset or config.dataset
         )
-    data = build_data(config, stats=(config.norm_mean, config.norm_std))
+    whitening = load_whitening(Path(args.run_dir), config)
+    data = build_data(config, stats=(config.norm_mean, config.norm_std), whitening=whitening)
     if data.input_size != model.input_size:
         raise ValueError(
             f"--data: images have {data.input_size} values, the model expects {model.input_size}"

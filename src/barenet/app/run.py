@@ -7,7 +7,8 @@ A run folder holds
 * ``history.json``   -- per-epoch losses and accuracies, ``test_accuracy``, wall time;
 * ``curves.png``     -- loss and accuracy curves;
 * ``checkpoint.npz`` -- the state after the last finished epoch (see ``checkpoint``),
-  written before the first epoch too, so that any run can be resumed.
+  written before the first epoch too, so that any run can be resumed;
+* ``whitening.npz``  -- with ``zca``, the fitted :class:`ZCAWhitening` (``allow_pickle=False``).
 """
 
 from __future__ import annotations
@@ -21,18 +22,20 @@ from barenet.app.checkpoint import history_of, load_checkpoint, save_checkpoint
 from barenet.app.config import RunConfig
 from barenet.app.factories import make_model, make_solver
 from barenet.app.run_data import DataBundle, build_data
+from barenet.data.whitening import ZCAWhitening
 from barenet.files import write_text_atomically
 from barenet.networks import ClassificationNet
 from barenet.plots import plot_history
 from barenet.prediction import predict_dataset
 from barenet.solver import Solver
 
-CONFIG, MODEL, HISTORY, CHECKPOINT, CURVES = (
+CONFIG, MODEL, HISTORY, CHECKPOINT, CURVES, WHITENING = (
     "config.json",
     "model.npz",
     "history.json",
     "checkpoint.npz",
     "curves.png",
+    "whitening.npz",
 )
 
 
@@ -51,10 +54,12 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False, verbose: b
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     stats = (config.norm_mean, config.norm_std) if resume else None
-    data = build_data(config, stats)
+    data = build_data(config, stats, load_whitening(out_dir, config) if resume else None)
     config = config.replace(
         norm_mean=data.mean, norm_std=data.std, input_size=data.input_size, classes=data.classes
     )
+    if data.whitening is not None and not resume:
+        data.whitening.save(out_dir / WHITENING)
     write_text_atomically(out_dir / CONFIG, config.to_json())
     model = make_model(config, data.input_size, len(data.classes))
     checkpoint = out_dir / CHECKPOINT
@@ -108,6 +113,24 @@ def finish_run(
     title = f"{source}: test accuracy {test.accuracy:.2%}"
     plot_history(history, out_dir / CURVES, title=title)
     return history
+
+
+def load_whitening(run_dir: Path, config: RunConfig) -> ZCAWhitening | None:
+    """The saved whitening of a ``zca`` run (None for other runs).
+
+    Raises
+    ------
+    ValueError
+        When the run whitens its images but ``whitening.npz`` is missing.
+    """
+    if not config.zca:
+        return None
+    if not (run_dir / WHITENING).is_file():
+        raise ValueError(
+            f"RUN_DIR: {run_dir} was trained on ZCA-whitened images (zca {config.zca:g}) "
+            f"but has no {WHITENING}"
+        )
+    return ZCAWhitening.load(run_dir / WHITENING)
 
 
 def load_run(run_dir: Path) -> tuple[RunConfig, ClassificationNet]:

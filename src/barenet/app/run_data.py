@@ -1,7 +1,10 @@
 """The data of a run: which dataset, which split, which transforms, as loaders.
 
 Normalisation statistics come from the training split only and are stored in the
-run's ``config.json``, so that ``evaluate`` preprocesses exactly alike.
+run's ``config.json``, so that ``evaluate`` preprocesses exactly alike. With ``zca``
+the images are instead ZCA-whitened, once, by a :class:`ZCAWhitening` fitted on the
+training split (the run keeps it in ``whitening.npz``); flips and shifts then apply
+to the whitened images.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from barenet.data import (
 )
 from barenet.data.split_folders import find_split_folders
 from barenet.data.splits import select_indices
+from barenet.data.whitening import ZCAWhitening
 
 
 @dataclass
@@ -47,6 +51,8 @@ class DataBundle:
         D, values per flattened image.
     mean, std : list of float
         Per-channel statistics of the training split, in the 0..1 scale.
+    whitening : ZCAWhitening or None
+        The whitening the images went through (``zca`` runs), else None.
     """
 
     train: DataLoader
@@ -57,6 +63,7 @@ class DataBundle:
     input_size: int
     mean: list
     std: list
+    whitening: ZCAWhitening | None = None
 
 
 def _split_off_validation(images, labels, fraction: float, seed: int):
@@ -112,11 +119,19 @@ def _limit(train: tuple, config: RunConfig) -> tuple:
     return train if chosen is None else (train[0][chosen], train[1][chosen])
 
 
-def preprocessing(mean, std, flip: bool = False, crop: int = 0, seed=None) -> ComposeTransform:
+def preprocessing(
+    mean, std, flip: bool = False, crop: int = 0, seed=None, whitened: bool = False
+) -> ComposeTransform:
     """uint8 images -> (optionally flipped and shifted) -> 0..1 -> standardised per channel
-    -> flat float32. The random steps run on the uint8 batch, before the float work."""
+    -> flat float32. The random steps run on the uint8 batch, before the float work.
+
+    With ``whitened``, the images are already whitened floats: only the random steps
+    and the flattening remain (``mean`` and ``std`` are not used).
+    """
     rng = np.random.default_rng(seed)
-    steps = [RescaleTransform(), NormalizeTransform(mean, std), FlattenTransform()]
+    steps = [FlattenTransform()]
+    if not whitened:
+        steps[:0] = [RescaleTransform(), NormalizeTransform(mean, std)]
     if crop:
         steps.insert(0, RandomCrop(crop, seed=rng))
     if flip:
@@ -129,12 +144,14 @@ def train_loader(
 ) -> DataLoader:
     """The shuffled, augmented training loader of a run.
 
-    Settings used: ``batch_size``, ``flip``, ``crop`` and ``seed``. ``images`` are the raw
-    ``uint8`` training images ``(N, H, W, C)``; ``mean`` and ``std`` their per-channel
-    statistics in the 0..1 scale.
+    Settings used: ``batch_size``, ``flip``, ``crop``, ``seed`` and ``zca``. ``images``
+    are the raw ``uint8`` training images ``(N, H, W, C)``, or with ``zca`` the whitened
+    float32 ones; ``mean`` and ``std`` their per-channel statistics in the 0..1 scale.
     """
     seed = config.seed
-    augment = preprocessing(mean, std, config.flip, config.crop, seed=[seed, 1])
+    augment = preprocessing(
+        mean, std, config.flip, config.crop, seed=[seed, 1], whitened=config.zca > 0
+    )
     return DataLoader(
         ArrayDataset(images, labels, augment),
         batch_size=config.batch_size,
@@ -143,9 +160,15 @@ def train_loader(
     )
 
 
-def build_data(config: RunConfig, stats: tuple | None = None) -> DataBundle:
-    """Loaders for a run; ``stats=(mean, std)`` reuses saved statistics (else computed
-    on the training split)."""
+def build_data(
+    config: RunConfig, stats: tuple | None = None, whitening: ZCAWhitening | None = None
+) -> DataBundle:
+    """Loaders for a run.
+
+    ``stats=(mean, std)`` reuses saved statistics (else computed on the training
+    split); with ``config.zca``, ``whitening`` reuses a saved :class:`ZCAWhitening`
+    (else one is fitted on the training split).
+    """
     (x_train, y_train), (x_val, y_val), (x_test, y_test), classes = load_arrays(config)
     if len(y_train) == 0 or len(y_val) == 0:
         raise ValueError(
@@ -156,7 +179,14 @@ def build_data(config: RunConfig, stats: tuple | None = None) -> DataBundle:
         mean, std = mean / 255.0, np.maximum(std / 255.0, 1e-3)
     else:
         mean, std = np.asarray(stats[0]), np.asarray(stats[1])
-    plain = preprocessing(mean, std)
+    whitened = config.zca > 0
+    if whitened:
+        if whitening is None:
+            whitening = ZCAWhitening(config.zca, flip_symmetric=config.flip).fit(x_train)
+        x_train, x_val, x_test = (whitening.transform_all(x) for x in (x_train, x_val, x_test))
+    else:
+        whitening = None
+    plain = preprocessing(mean, std, whitened=whitened)
     test = DataLoader(ArrayDataset(x_test, y_test, plain), batch_size=1024)
     test_views = [test]
     if config.flip:
@@ -171,6 +201,7 @@ def build_data(config: RunConfig, stats: tuple | None = None) -> DataBundle:
         input_size=int(np.prod(x_train.shape[1:])),
         mean=[float(m) for m in mean],
         std=[float(s) for s in std],
+        whitening=whitening,
     )
 
 

@@ -19,7 +19,17 @@ from barenet.app.tune_space import SearchSpace
 
 #: Settings a study keeps fixed: its data (every trial validates on the same images) and
 #: the budget of a trial.
-FIXED = ("dataset", "data", "val_fraction", "limit", "seed", "on_bad_image", "epochs", "patience")
+FIXED = (
+    "dataset",
+    "data",
+    "val_fraction",
+    "limit",
+    "seed",
+    "zca",
+    "on_bad_image",
+    "epochs",
+    "patience",
+)
 
 #: Tunable settings that change the training loader only (not the validation data).
 DATA_KEYS = ("batch_size", "flip", "crop")

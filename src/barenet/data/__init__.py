@@ -19,6 +19,7 @@ from .transforms import (
     RescaleTransform,
     compute_image_mean_and_std,
 )
+from .whitening import ZCAWhitening
 
 __all__ = [
     "CIFAR10",
@@ -37,6 +38,7 @@ __all__ = [
     "RandomCrop",
     "RandomHorizontalFlip",
     "RescaleTransform",
+    "ZCAWhitening",
     "collate",
     "compute_image_mean_and_std",
     "download",
