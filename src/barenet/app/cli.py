@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from barenet.app import compare, download, evaluate, exercise, grading, size, train, tune
+from barenet.app import compare, download, evaluate, exercise, grading, optional, size, train
 from barenet.app.arguments import OneLineErrorParser
 from barenet.data import DownloadError
 from barenet.solver import TrainingDivergedError
+
+#: ``barenet tune`` runs on Optuna, an optional extra.
+tune = optional.family("tune", "tune", "search hyperparameters with Optuna")
 
 #: The subcommand families, in the order ``barenet --help`` lists them.
 FAMILIES = (train, evaluate, tune, compare, size, download, grading, exercise)
