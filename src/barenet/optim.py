@@ -38,6 +38,24 @@ def _learning_rate(config: dict, lr: float | None, default: float) -> float:
     return config.setdefault("learning_rate", default)
 
 
+def momentum_state(config: dict, w: np.ndarray) -> None:
+    """Fill in momentum's defaults and state on first use: ``momentum`` 0.9 and a zero
+    ``velocity`` shaped like ``w``."""
+    config.setdefault("momentum", 0.9)
+    if config.get("velocity") is None:
+        config["velocity"] = np.zeros_like(w)
+
+
+def adam_state(config: dict, w: np.ndarray) -> None:
+    """Fill in Adam's defaults and state on first use: ``beta1`` 0.9, ``beta2`` 0.999,
+    ``epsilon`` 1e-8, zero moments ``m`` and ``v`` shaped like ``w``, and ``t`` = 0."""
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    if config.get("m") is None:
+        config["m"], config["v"], config["t"] = np.zeros_like(w), np.zeros_like(w), 0
+
+
 def sgd(
     w: np.ndarray,
     dw: np.ndarray,
@@ -71,9 +89,7 @@ def sgd_momentum(
     """
     config = {} if config is None else config
     lr = _learning_rate(config, lr, 1e-2)
-    config.setdefault("momentum", 0.9)
-    if config.get("velocity") is None:
-        config["velocity"] = np.zeros_like(w)
+    momentum_state(config, w)
     v = config["velocity"]
     v *= config["momentum"]
     v -= lr * dw
@@ -99,12 +115,8 @@ def adam(
     """
     config = {} if config is None else config
     lr = _learning_rate(config, lr, 1e-3)
-    config.setdefault("beta1", 0.9)
-    config.setdefault("beta2", 0.999)
-    config.setdefault("epsilon", 1e-8)
+    adam_state(config, w)
     beta1, beta2, eps = config["beta1"], config["beta2"], config["epsilon"]
-    if config.get("m") is None:
-        config["m"], config["v"], config["t"] = np.zeros_like(w), np.zeros_like(w), 0
     m, v = config["m"], config["v"]
     t = config["t"] = config["t"] + 1
     m *= beta1

@@ -33,6 +33,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
+# The state set-up is the reference rules'; optim imports this module, so the name is
+# bound here and looked up only when a step runs.
+import barenet.optim as optim
+
 # Same value as barenet.optim.DENORMAL_FLUSH, and the same every-16-steps schedule.
 DENORMAL_FLUSH = 1e-30
 FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -155,9 +159,7 @@ def sgd_momentum_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) ->
     -------
     config : dict
     """
-    config.setdefault("momentum", 0.9)
-    if config.get("velocity") is None:
-        config["velocity"] = np.zeros_like(w)
+    optim.momentum_state(config, w)
     dtype = w.dtype.type
     kernels().sgd_momentum(
         w.reshape(-1),
@@ -187,11 +189,7 @@ def adam_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) -> dict:
     -------
     config : dict
     """
-    config.setdefault("beta1", 0.9)
-    config.setdefault("beta2", 0.999)
-    config.setdefault("epsilon", 1e-8)
-    if config.get("m") is None:
-        config["m"], config["v"], config["t"] = np.zeros_like(w), np.zeros_like(w), 0
+    optim.adam_state(config, w)
     beta1, beta2, eps = config["beta1"], config["beta2"], config["epsilon"]
     t = config["t"] = config["t"] + 1
     s2 = math.sqrt(1 - beta2**t)

@@ -16,10 +16,10 @@ import numpy as np
 # barenet-kit: include barenet.optim _learning_rate sgd
 
 
-# barenet-kit: include barenet.optim adam DENORMAL_FLUSH flush_denormals
+# barenet-kit: include barenet.optim adam_state adam DENORMAL_FLUSH flush_denormals
 
 
-# barenet-kit: include-solution barenet.optim sgd_momentum
+# barenet-kit: include-solution barenet.optim momentum_state sgd_momentum
 
 
 class Optimizer:
