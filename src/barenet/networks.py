@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from barenet.files import atomic_write
+from barenet.io import atomic_write
 from barenet.layers import (
     Dropout,
     LeakyRelu,

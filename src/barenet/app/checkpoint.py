@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from barenet.files import atomic_write
+from barenet.io import atomic_write
 from barenet.solver import Solver
 
 

@@ -23,7 +23,7 @@ from barenet.app.config import RunConfig
 from barenet.app.factories import make_model, make_solver
 from barenet.app.run_data import DataBundle, build_data
 from barenet.data.whitening import ZCAWhitening
-from barenet.files import write_text_atomically
+from barenet.io import write_text_atomically
 from barenet.networks import ClassificationNet
 from barenet.plots import plot_history
 from barenet.prediction import predict_dataset

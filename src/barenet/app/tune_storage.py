@@ -7,7 +7,6 @@ By default the study is Optuna's journal file ``study.journal`` in the output fo
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import warnings
@@ -17,6 +16,8 @@ import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
+
+from barenet.io import process_is_running
 
 JOURNAL_NAME = "study.journal"
 #: Trials that count against the budget; a failed (killed) trial is run again.
@@ -77,16 +78,6 @@ def open_study(
     return spec, handle, study
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, and belongs to someone else
-        return True
-    return True
-
-
 def is_stale(trial: FrozenTrial, host: str | None = None) -> bool:
     """A RUNNING trial whose process is gone: it started on this host in a process that no
     longer exists, or it never recorded its process (killed as it began)."""
@@ -96,7 +87,7 @@ def is_stale(trial: FrozenTrial, host: str | None = None) -> bool:
     if pid is None:
         return True
     same_host = trial.user_attrs.get("host") == (host or socket.gethostname())
-    return same_host and not _process_alive(pid)
+    return same_host and not process_is_running(pid)
 
 
 def fail_stale_trials(

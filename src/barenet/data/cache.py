@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from barenet.files import remove_stale_temporaries, temporary_path, write_text_atomically
+from barenet.io import remove_stale_temporaries, temporary_path, write_text_atomically
 
 #: Environment variable that moves every barenet cache (decoded arrays, downloads).
 CACHE_DIR_ENV = "BARENET_CACHE_DIR"

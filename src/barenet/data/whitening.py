@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from barenet.files import atomic_write
+from barenet.io import atomic_write
 
 _ROOT_HALF = np.float32(np.sqrt(0.5))
 

@@ -3,8 +3,8 @@
 A kit template names what it takes from barenet with directive comments, each on
 a line of its own::
 
-    # barenet-kit: include barenet.layers Sigmoid Relu
-    # barenet-kit: include-solution barenet.layers affine_param_grads
+    # barenet-kit: include barenet.layers.activations Sigmoid Relu
+    # barenet-kit: include-solution barenet.layers.affine affine_param_grads
     # barenet-kit: region barenet.optim sgdm_update
 
 ``include`` copies the source of top-level definitions (classes, functions,

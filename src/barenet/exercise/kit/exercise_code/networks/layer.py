@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-# barenet-kit: include barenet.layers Cache Sigmoid Relu _check_affine_shapes affine_forward affine_backward
+# barenet-kit: include barenet.layers.base Cache
+# barenet-kit: include barenet.layers.activations Sigmoid Relu
+# barenet-kit: include barenet.layers.affine _check_affine_shapes affine_forward affine_backward
 
 
-# barenet-kit: include-solution barenet.layers affine_param_grads
+# barenet-kit: include-solution barenet.layers.affine affine_param_grads

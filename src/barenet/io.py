@@ -1,4 +1,6 @@
-"""Writing files so that a crash never leaves a half-written one behind.
+"""Files and processes: atomic writes, and whether a writer's process still runs.
+
+Writing files so that a crash never leaves a half-written one behind.
 
 A file is written under a temporary name in its own folder and renamed into
 place (``os.replace`` is atomic on one file system). The temporary name holds the
@@ -80,7 +82,7 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
         if not (name.startswith(prefix) and name.endswith(TEMPORARY_SUFFIX)):
             continue
         pid_text = name[len(prefix) :].split(".", 1)[0]
-        if not pid_text.isdigit() or _process_is_running(int(pid_text)):
+        if not pid_text.isdigit() or process_is_running(int(pid_text)):
             continue
         with contextlib.suppress(OSError):
             candidate.unlink()
@@ -88,7 +90,12 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     return removed
 
 
-def _process_is_running(pid: int) -> bool:
+def process_is_running(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (it may be another user's).
+
+    An error other than "no such process" counts as running, so that a caller that
+    cleans up after dead processes leaves alone what it cannot be sure about.
+    """
     if pid == os.getpid():
         return True
     try:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from barenet.files import (
+from barenet.io import (
     atomic_write,
     remove_stale_temporaries,
     temporary_path,
