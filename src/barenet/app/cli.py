@@ -12,6 +12,7 @@ import sys
 
 from barenet.app import compare, download, evaluate, exercise, grading, optional, size, train
 from barenet.app.arguments import OneLineErrorParser
+from barenet.app.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from barenet.data import DownloadError
 from barenet.solver import TrainingDivergedError
 
@@ -20,8 +21,6 @@ tune = optional.family("tune", "tune", "search hyperparameters with Optuna")
 
 #: The subcommand families, in the order ``barenet --help`` lists them.
 FAMILIES = (train, evaluate, tune, compare, size, download, grading, exercise)
-
-EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ import importlib
 import sys
 from types import ModuleType, SimpleNamespace
 
-EXIT_MISSING = 1
+from barenet.app.exit_codes import EXIT_FAILED
 
 
 def family(name: str, extra: str, help_text: str) -> ModuleType | SimpleNamespace:
@@ -29,7 +29,7 @@ def _missing(name: str, extra: str, help_text: str, module: str) -> SimpleNamesp
             f"install it with: pip install 'barenet[{extra}]'",
             file=sys.stderr,
         )
-        return EXIT_MISSING
+        return EXIT_FAILED
 
     def register(subparsers: argparse._SubParsersAction) -> None:
         # No option prefix: every argument, "--trials" included, lands in "rest", so the

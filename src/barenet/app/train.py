@@ -10,13 +10,13 @@ from pathlib import Path
 from barenet.app.arguments import add_data_options, add_model_options, add_optim_options
 from barenet.app.checkpoint import checkpoint_epoch
 from barenet.app.config import RunConfig, flag, given_settings
+from barenet.app.exit_codes import EXIT_INTERRUPTED
 from barenet.app.run import CHECKPOINT, CONFIG, MODEL, fresh_run_dir, train_run
 
 #: The settings ``--resume`` may change; every other one is the saved run's.
 RESUMABLE = ("epochs", "patience")
 
 #: Exit status after Ctrl-C, as a shell reports a process ended by SIGINT.
-EXIT_INTERRUPTED = 130
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

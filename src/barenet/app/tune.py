@@ -25,6 +25,7 @@ from barenet.app.arguments import (
     positive_int,
 )
 from barenet.app.config import RunConfig, flag, given_settings
+from barenet.app.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
 from barenet.app.run import fresh_run_dir, train_run
 from barenet.app.run_data import build_data
 from barenet.app.train import print_summary
@@ -35,7 +36,6 @@ from barenet.app.tune_study import PRUNERS, SAMPLERS, best_config, load_settings
 
 #: Exit status after Ctrl-C, as a shell reports a process ended by SIGINT; and when no
 #: trial completed.
-EXIT_INTERRUPTED, EXIT_FAILED = 130, 1
 
 #: The search options, with their defaults read from :func:`run_study`.
 SEARCH_DEFAULTS = {

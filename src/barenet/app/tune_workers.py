@@ -23,6 +23,8 @@ import optuna
 from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
+from barenet.app.exit_codes import EXIT_INTERRUPTED
+
 from .tune_report import write_trials_csv
 from .tune_storage import FINISHED, open_storage
 
@@ -157,7 +159,7 @@ def _child(job: WorkerJob, worker: int, quota: int) -> None:
         _work(job, worker, quota)
         code = 0
     except KeyboardInterrupt:
-        code = 130  # Ctrl-C reached the whole process group: the parent reports it
+        code = EXIT_INTERRUPTED  # Ctrl-C reached the whole process group: the parent reports it
     except Exception:
         traceback.print_exc()
     finally:
