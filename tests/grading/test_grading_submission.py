@@ -6,6 +6,7 @@ import sys
 import threading
 import zipfile
 
+import numpy as np
 import pytest
 
 import barenet.layers
