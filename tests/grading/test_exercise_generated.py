@@ -94,6 +94,6 @@ def test_the_guard_sees_a_hand_written_definition():
     template = "from barenet.optim import Optimizer\n\n\nclass SGD(Optimizer):\n    pass\n"
     assert top_level_definitions(template) == ["SGD"]
     assert included_names(template, solutions=True) == {}
-    template = "# barenet-kit: include barenet.optim SGD without _fused\n"
+    template = "# barenet-kit: include barenet.optim.optimizers SGD without _fused\n"
     copied = included_names(template, solutions=True)
     assert list(copied) == ["SGD"] and "_fused" not in copied["SGD"]

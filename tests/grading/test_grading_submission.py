@@ -6,6 +6,7 @@ import sys
 import threading
 import zipfile
 
+import numpy as np
 import pytest
 
 import barenet.layers
@@ -68,7 +69,7 @@ def test_learner_code_travels_by_value(tmp_path, monkeypatch):
     del sys.modules["learner_layers_by_value"]
     (tmp_path / "src" / "learner_layers_by_value.py").unlink()
     relu = pickle.loads(path.read_bytes())["Relu"]()
-    out, _ = relu.forward(barenet.layers.np.array([-1.0, 2.0]))
+    out, _ = relu.forward(np.array([-1.0, 2.0]))
     assert out.tolist() == [0.0, 2.0]
 
 

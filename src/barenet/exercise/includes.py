@@ -5,8 +5,8 @@ a line of its own::
 
     # barenet-kit: include barenet.layers.activations Sigmoid Relu
     # barenet-kit: include-solution barenet.layers.affine affine_param_grads
-    # barenet-kit: region barenet.optim sgdm_update
-    # barenet-kit: include barenet.optim SGD SGDMomentum without _fused
+    # barenet-kit: region barenet.optim.optimizers sgdm_update
+    # barenet-kit: include barenet.optim.optimizers SGD SGDMomentum without _fused
 
 ``include`` copies the source of top-level definitions (classes, functions,
 assignments) in the order given; ``without NAME...`` leaves out the class-level

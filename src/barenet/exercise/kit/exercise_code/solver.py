@@ -17,6 +17,6 @@ import numpy as np
 from barenet.prediction import batch_outputs
 
 from .networks.loss import CrossEntropyFromLogits, Loss
-from .networks.optimizer import Adam
+from .networks.optimizer import LEARNING_RATE, Adam
 
 # barenet-kit: include barenet.solver TrainingDivergedError Solver

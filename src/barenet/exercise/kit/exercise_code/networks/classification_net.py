@@ -19,7 +19,10 @@ from barenet.networks import Network
 
 from .layer import Relu, Sigmoid, affine_backward, affine_forward
 
-# barenet-kit: include barenet.networks ACTIVATIONS make_activation activation_name
+# barenet-kit: include barenet.layers.activations ACTIVATIONS
+
+
+# barenet-kit: include barenet.networks make_activation activation_name
 
 
 # barenet-kit: include barenet.networks ClassificationNet

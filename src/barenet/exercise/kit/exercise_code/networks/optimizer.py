@@ -18,16 +18,18 @@ import numpy as np
 
 from barenet.optim import Optimizer
 
-# barenet-kit: include barenet.optim _learning_rate sgd
+# barenet-kit: include barenet.optim.rules LEARNING_RATE _learning_rate sgd
 
 
-# barenet-kit: include barenet.optim adam_state adam DENORMAL_FLUSH flush_denormals
+# barenet-kit: include barenet.optim.rules ADAM_DEFAULTS adam_state adam DENORMAL_FLUSH FLUSH_EVERY
+# barenet-kit: include barenet.optim.rules flush_denormals
 
 
-# barenet-kit: include-solution barenet.optim momentum_state sgd_momentum
+# barenet-kit: include-solution barenet.optim.rules momentum_state sgd_momentum
 
 
-# barenet-kit: include barenet.optim _check_range
+# barenet-kit: include barenet.optim.rules MOMENTUM_DEFAULTS
+# barenet-kit: include barenet.optim.optimizers _check_range
 
 
-# barenet-kit: include barenet.optim SGD SGDMomentum Adam without _fused
+# barenet-kit: include barenet.optim.optimizers SGD SGDMomentum Adam without _fused
