@@ -45,6 +45,7 @@ from barenet.optim import SGD, Adam, Optimizer, SGDMomentum, adam, sgd, sgd_mome
 from barenet.sequential import Sequential
 from barenet.solver import Solver, TrainingDivergedError
 from barenet.tuning import findBestConfig, grid_search, random_search
+from barenet.whitened_convnet import WhitenedConvNet
 
 __version__ = "0.1.0"
 
@@ -153,4 +154,5 @@ __all__ = [
     "submit_exercise",
     "Sequential",
     "ThreeLayerConvNet",
+    "WhitenedConvNet",
 ]

@@ -53,6 +53,13 @@ class DataBundle:
         Per-channel statistics of the training split, in the 0..1 scale.
     whitening : ZCAWhitening or None
         The whitening the images went through (``zca`` runs), else None.
+    image_shape : tuple of int
+        ``(H, W, C)`` of one image.
+    train_sample : ndarray or None
+        With ``--model convnet``: up to :data:`WHITENING_SAMPLE` training images
+        ``(n, H, W, C)``, preprocessed as the net sees them but not augmented, to fit its
+        patch whitening on. The ConvNet's batches are images ``(B, H, W, C)``, the MLP's
+        flat ``(B, D)``.
     """
 
     train: DataLoader
@@ -64,6 +71,13 @@ class DataBundle:
     mean: list
     std: list
     whitening: ZCAWhitening | None = None
+    image_shape: tuple = ()
+    train_sample: np.ndarray | None = None
+
+
+#: Training images the ConvNet's patch whitening is fitted on (the first ones of the
+#: shuffled split): a 12-value patch covariance needs few.
+WHITENING_SAMPLE = 5000
 
 
 def _split_off_validation(images, labels, fraction: float, seed: int):
@@ -120,16 +134,23 @@ def _limit(train: tuple, config: RunConfig) -> tuple:
 
 
 def preprocessing(
-    mean, std, flip: bool = False, crop: int = 0, seed=None, whitened: bool = False
+    mean,
+    std,
+    flip: bool = False,
+    crop: int = 0,
+    seed=None,
+    whitened: bool = False,
+    flatten: bool = True,
 ) -> ComposeTransform:
     """uint8 images -> (optionally flipped and shifted) -> 0..1 -> standardised per channel
-    -> flat float32. The random steps run on the uint8 batch, before the float work.
+    -> flat float32 (with ``flatten=False``: float32 images). The random steps run on the
+    uint8 batch, before the float work.
 
     With ``whitened``, the images are already whitened floats: only the random steps
     and the flattening remain (``mean`` and ``std`` are not used).
     """
     rng = np.random.default_rng(seed)
-    steps = [FlattenTransform()]
+    steps = [FlattenTransform()] if flatten else []  # the affine steps give float32
     if not whitened:
         steps[:0] = [RescaleTransform(), NormalizeTransform(mean, std)]
     if crop:
@@ -150,7 +171,13 @@ def train_loader(
     """
     seed = config.seed
     augment = preprocessing(
-        mean, std, config.flip, config.crop, seed=[seed, 1], whitened=config.zca > 0
+        mean,
+        std,
+        config.flip,
+        config.crop,
+        seed=[seed, 1],
+        whitened=config.zca > 0,
+        flatten=config.model == "mlp",
     )
     return DataLoader(
         ArrayDataset(images, labels, augment),
@@ -186,7 +213,7 @@ def build_data(
         x_train, x_val, x_test = (whitening.transform_all(x) for x in (x_train, x_val, x_test))
     else:
         whitening = None
-    plain = preprocessing(mean, std, whitened=whitened)
+    plain = preprocessing(mean, std, whitened=whitened, flatten=config.model == "mlp")
     test = DataLoader(ArrayDataset(x_test, y_test, plain), batch_size=1024)
     test_views = [test]
     if config.flip:
@@ -202,6 +229,8 @@ def build_data(
         mean=[float(m) for m in mean],
         std=[float(s) for s in std],
         whitening=whitening,
+        image_shape=tuple(int(n) for n in x_train.shape[1:]),
+        train_sample=plain(x_train[:WHITENING_SAMPLE]) if config.model == "convnet" else None,
     )
 
 

@@ -162,5 +162,5 @@ class TrialSettings:
         images = self.data.train.dataset
         train = train_loader(images.images, images.labels, self.data.mean, self.data.std, config)
         data = dataclasses.replace(self.data, train=train)
-        model = make_model(config, data.input_size, len(data.classes))
+        model = make_model(config, data.input_size, len(data.classes), data)
         return make_solver(config, model, data, **kwargs)
