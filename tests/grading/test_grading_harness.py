@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from barenet.grading.harness import (
+from barenet.grading.engine.results import (
     GroupResult,
     Score,
     TestResult,
@@ -10,8 +10,9 @@ from barenet.grading.harness import (
     score_percent,
     summary_lines,
 )
+from barenet.grading.engine.spec import Probe, TestSpec
+from barenet.grading.local.in_process import run_in_process
 from barenet.grading.sandboxed.learner_calls import Call
-from barenet.grading.spec import Probe, TestSpec, run_in_process
 
 
 def doubling_spec(name, verdict_of=None):

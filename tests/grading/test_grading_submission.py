@@ -6,10 +6,11 @@ import sys
 import threading
 import zipfile
 
+import numpy as np
 import pytest
 
 import barenet.layers
-from barenet.grading.submission import is_learner_module, save_pickle, submit_exercise
+from barenet.grading.local.packaging import is_learner_module, save_pickle, submit_exercise
 
 LEARNER_SOURCE = """
 import numpy as np
@@ -68,7 +69,7 @@ def test_learner_code_travels_by_value(tmp_path, monkeypatch):
     del sys.modules["learner_layers_by_value"]
     (tmp_path / "src" / "learner_layers_by_value.py").unlink()
     relu = pickle.loads(path.read_bytes())["Relu"]()
-    out, _ = relu.forward(barenet.layers.np.array([-1.0, 2.0]))
+    out, _ = relu.forward(np.array([-1.0, 2.0]))
     assert out.tolist() == [0.0, 2.0]
 
 
