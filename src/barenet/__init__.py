@@ -22,17 +22,6 @@ from barenet.data import (
     load_digits,
 )
 from barenet.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
-from barenet.grading import (
-    AffineTestWrapper,
-    ReluTestWrapper,
-    SGDMTestWrapper,
-    SigmoidTestWrapper,
-    check_file,
-    grade_folder,
-    grade_submission,
-    save_pickle,
-    submit_exercise,
-)
 from barenet.layers import (
     Dropout,
     LeakyRelu,
@@ -57,16 +46,41 @@ from barenet.tuning import findBestConfig, grid_search, random_search
 
 __version__ = "0.1.0"
 
-# matplotlib is slow to import: the plotting functions load on first use.
-_LAZY = {"plot_history": "barenet.plots", "plot_loss_curves": "barenet.plots"}
+# Names that load on first use, with the module that defines them: matplotlib is slow
+# to import, and the grader brings its sandbox and cloudpickle, which a training run
+# never needs.
+_LAZY = {
+    "plot_history": "barenet.plots",
+    "plot_loss_curves": "barenet.plots",
+    **dict.fromkeys(
+        (
+            "AffineTestWrapper",
+            "ReluTestWrapper",
+            "SGDMTestWrapper",
+            "SigmoidTestWrapper",
+            "check_file",
+            "grade_folder",
+            "grade_submission",
+            "save_pickle",
+            "submit_exercise",
+        ),
+        "barenet.grading",
+    ),
+}
 
 
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
     raise AttributeError(f"module 'barenet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [

@@ -11,18 +11,14 @@ import numpy as np
 
 from barenet.io import atomic_write
 from barenet.layers import (
+    ACTIVATIONS,
     Dropout,
     LeakyRelu,
-    Relu,
-    Sigmoid,
-    Tanh,
     affine_backward,
     affine_forward,
     affine_param_grads,
 )
 from barenet.prediction import predict_dataset
-
-ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyRelu}
 
 
 def make_activation(name_or_layer: str | object) -> object:

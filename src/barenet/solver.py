@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from barenet.losses import CrossEntropyFromLogits, Loss
-from barenet.optim import Adam
+from barenet.optim import LEARNING_RATE, Adam
 from barenet.prediction import batch_outputs
 
 
@@ -30,7 +30,7 @@ class Solver:
     loss_func : Loss, optional
         Defaults to :class:`CrossEntropyFromLogits`.
     learning_rate : float
-        Initial step size.
+        Initial step size (default :data:`barenet.optim.LEARNING_RATE`, 1e-3).
     optimizer : class
         An optimizer class built as ``optimizer(model, loss_func, learning_rate, **optim_config)``.
     verbose : bool
@@ -65,7 +65,7 @@ class Solver:
         train_dataloader: Iterable[dict],
         val_dataloader: Iterable[dict],
         loss_func: Loss | None = None,
-        learning_rate: float = 1e-3,
+        learning_rate: float = LEARNING_RATE,
         optimizer: type = Adam,
         verbose: bool = True,
         print_every: int = 1,

@@ -5,9 +5,11 @@ import json
 
 import pytest
 
+import barenet.layers
+import barenet.optim
 from barenet.app.cli import build_parser
 from barenet.app.compare import COMPARE_SETTINGS
-from barenet.app.config import RECIPES, RunConfig
+from barenet.app.config import ACTIVATIONS, OPTIMIZERS, RECIPES, RunConfig
 from barenet.optim import Adam, SGDMomentum
 
 
@@ -70,6 +72,18 @@ def test_optimizer_defaults_come_from_the_optimizers():
         Adam.defaults["beta2"],
         Adam.defaults["epsilon"],
     )
+    assert config.learning_rate == barenet.optim.LEARNING_RATE
+
+
+def test_every_registered_optimizer_and_activation_is_a_run_setting():
+    from barenet.app.factories import solver_settings
+
+    assert OPTIMIZERS == tuple(barenet.optim.OPTIMIZERS)
+    assert ACTIVATIONS == tuple(barenet.layers.ACTIVATIONS)
+    for name, cls in barenet.optim.OPTIMIZERS.items():
+        settings = solver_settings(RunConfig(optimizer=name))
+        assert settings["optimizer"] is cls
+        assert settings["optim_config"] == cls.defaults  # each hyperparameter a field
 
 
 @pytest.mark.parametrize(

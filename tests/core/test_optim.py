@@ -123,3 +123,28 @@ def test_adam_state_of_a_dead_unit_never_goes_denormal():
     for key in ("m", "v"):
         state = config[key]
         assert not np.any((state != 0) & (np.abs(state) < tiny)), key
+
+
+def test_one_learning_rate_default_for_rules_optimizers_and_solver():
+    import inspect
+
+    default = bn.optim.LEARNING_RATE
+    assert bn.SGD(TwoParams()).lr == bn.Adam(TwoParams()).lr == default
+    assert inspect.signature(bn.Solver).parameters["learning_rate"].default == default
+    for rule in (bn.sgd, bn.sgd_momentum, bn.adam):
+        assert rule(np.zeros(2), np.ones(2), {})[1]["learning_rate"] == default
+
+
+def test_the_registry_names_every_optimizer_and_states_each_default_once():
+    from barenet.optim import rules
+
+    assert bn.optim.OPTIMIZERS == {"adam": bn.Adam, "sgd_momentum": bn.SGDMomentum, "sgd": bn.SGD}
+    assert bn.optim.optimizer_class("sgd") is bn.SGD
+    with pytest.raises(ValueError, match="optimizer must be one of adam, sgd_momentum, sgd"):
+        bn.optim.optimizer_class("rmsprop")
+    # The classes' defaults are the very dicts the rules fill in state from.
+    assert bn.SGDMomentum.defaults is rules.MOMENTUM_DEFAULTS
+    assert bn.Adam.defaults is rules.ADAM_DEFAULTS
+    config = {}
+    bn.adam(np.zeros(2), np.ones(2), config, 0.1)
+    assert {k: config[k] for k in bn.Adam.defaults} == bn.Adam.defaults

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import barenet as bn
-from barenet import optim_fused
+from barenet.optim import fused as optim_fused
 
 pytestmark = pytest.mark.skipif(optim_fused.kernels() is None, reason="numba unavailable")
 
@@ -116,7 +116,8 @@ def test_can_fuse_only_contiguous_float_arrays_of_one_dtype(w, dw, config, expec
     assert optim_fused.can_fuse(w, dw, config) is expected
 
 
-def test_fused_loops_flush_with_the_reference_constant():
-    from barenet import optim, optim_fused
+def test_fused_loops_flush_with_the_reference_constant_and_schedule():
+    from barenet.optim import rules
 
-    assert optim_fused.DENORMAL_FLUSH == optim.DENORMAL_FLUSH
+    assert optim_fused.DENORMAL_FLUSH is rules.DENORMAL_FLUSH
+    assert optim_fused.FLUSH_EVERY is rules.FLUSH_EVERY

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import barenet as bn
-from barenet import optim_fused
+from barenet.optim import fused as optim_fused
 
 CLASSES = [(bn.SGD, bn.sgd), (bn.SGDMomentum, bn.sgd_momentum), (bn.Adam, bn.adam)]
 IDS = ["SGD", "SGDMomentum", "Adam"]

@@ -10,26 +10,23 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from barenet.optim import Adam, SGDMomentum
+from barenet import layers, optim
 
 DATASETS = ("digits", "cifar10")
-ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
-OPTIMIZERS = ("adam", "sgd_momentum", "sgd")
+ACTIVATIONS = tuple(layers.ACTIVATIONS)
+OPTIMIZERS = tuple(optim.OPTIMIZERS)
 DTYPES = ("float32", "float64")
 ON_BAD_IMAGE = ("raise", "skip")
 
 
-def _optimizer_default(optimizer: type, name: str) -> float:
-    """The optimizer's own default, so that it is stated only in ``barenet.optim``."""
-    defaults = getattr(optimizer, "defaults", {})
-    if name in defaults:
-        return defaults[name]
-    return inspect.signature(optimizer).parameters[name].default
+def _optimizer_default(name: str) -> float:
+    """The default of the optimizers' hyperparameter ``name``, stated only in
+    ``barenet.optim`` (the registry's ``defaults``)."""
+    return next(c.defaults[name] for c in optim.OPTIMIZERS.values() if name in c.defaults)
 
 
 @dataclass
@@ -58,12 +55,12 @@ class RunConfig:
     reg: float = 0.0
     # optimization
     optimizer: str = "adam"
-    learning_rate: float = 1e-3
+    learning_rate: float = optim.LEARNING_RATE
     lr_decay: float = 0.95
-    momentum: float = _optimizer_default(SGDMomentum, "momentum")
-    beta1: float = _optimizer_default(Adam, "beta1")
-    beta2: float = _optimizer_default(Adam, "beta2")
-    epsilon: float = _optimizer_default(Adam, "epsilon")
+    momentum: float = _optimizer_default("momentum")
+    beta1: float = _optimizer_default("beta1")
+    beta2: float = _optimizer_default("beta2")
+    epsilon: float = _optimizer_default("epsilon")
     batch_size: int = 32
     epochs: int = 30
     patience: int | None = 10

@@ -7,15 +7,8 @@ import numpy as np
 from barenet.app.config import RunConfig
 from barenet.app.run_data import DataBundle
 from barenet.networks import ClassificationNet
-from barenet.optim import SGD, Adam, SGDMomentum
+from barenet.optim import optimizer_class
 from barenet.solver import Solver
-
-OPTIMIZER_CLASSES = {"sgd": SGD, "sgd_momentum": SGDMomentum, "adam": Adam}
-OPTIMIZER_HYPERPARAMETERS = {
-    "sgd": (),
-    "sgd_momentum": ("momentum",),
-    "adam": ("beta1", "beta2", "epsilon"),
-}
 
 
 def model_settings(config: RunConfig, input_size: int, num_classes: int) -> dict:
@@ -38,12 +31,12 @@ def model_settings(config: RunConfig, input_size: int, num_classes: int) -> dict
 def solver_settings(config: RunConfig) -> dict:
     """The :class:`Solver` keyword arguments of ``config``: optimizer class, learning rate,
     decay and the optimizer's hyperparameters."""
-    name = config.optimizer
+    optimizer = optimizer_class(config.optimizer)
     return {
         "learning_rate": config.learning_rate,
-        "optimizer": OPTIMIZER_CLASSES[name],
+        "optimizer": optimizer,
         "lr_decay": config.lr_decay,
-        "optim_config": {key: getattr(config, key) for key in OPTIMIZER_HYPERPARAMETERS[name]},
+        "optim_config": {key: getattr(config, key) for key in optimizer.defaults},
     }
 
 

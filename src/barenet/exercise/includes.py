@@ -5,7 +5,7 @@ a line of its own::
 
     # barenet-kit: include barenet.layers.activations Sigmoid Relu
     # barenet-kit: include-solution barenet.layers.affine affine_param_grads
-    # barenet-kit: region barenet.optim sgdm_update
+    # barenet-kit: region barenet.optim.optimizers sgdm_update
 
 ``include`` copies the source of top-level definitions (classes, functions,
 assignments) in the order given. ``include-solution`` does the same in the

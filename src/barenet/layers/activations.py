@@ -183,3 +183,8 @@ class LeakyRelu:
 
     def __repr__(self) -> str:
         return f"LeakyRelu(slope={self.slope})"
+
+
+#: Every activation layer by the name a network, a run's ``config.json`` and
+#: ``barenet train --activation`` call it (``'leaky_relu:0.2'`` sets another slope).
+ACTIVATIONS = {"relu": Relu, "leaky_relu": LeakyRelu, "sigmoid": Sigmoid, "tanh": Tanh}

@@ -13,13 +13,14 @@ import math
 
 import numpy as np
 
-# barenet-kit: include barenet.optim _learning_rate sgd
+# barenet-kit: include barenet.optim.rules LEARNING_RATE _learning_rate sgd
 
 
-# barenet-kit: include barenet.optim adam_state adam DENORMAL_FLUSH flush_denormals
+# barenet-kit: include barenet.optim.rules ADAM_DEFAULTS adam_state adam DENORMAL_FLUSH FLUSH_EVERY
+# barenet-kit: include barenet.optim.rules flush_denormals
 
 
-# barenet-kit: include-solution barenet.optim momentum_state sgd_momentum
+# barenet-kit: include-solution barenet.optim.rules MOMENTUM_DEFAULTS momentum_state sgd_momentum
 
 
 class Optimizer:
@@ -37,7 +38,9 @@ class Optimizer:
         Settings of the rule, e.g. ``momentum=0.9``; copied into each parameter's config.
     """
 
-    def __init__(self, model, loss_func=None, learning_rate: float = 1e-4, **hyperparameters):
+    def __init__(
+        self, model, loss_func=None, learning_rate: float = LEARNING_RATE, **hyperparameters
+    ):
         self.model = model
         self.loss_func = loss_func
         self.lr = learning_rate
@@ -92,7 +95,7 @@ class SGDMomentum(Optimizer):
         config : dict
             With the new ``'velocity'``.
         """
-        # barenet-kit: region barenet.optim sgdm_update
+        # barenet-kit: region barenet.optim.optimizers sgdm_update
 
 
 class Adam(Optimizer):

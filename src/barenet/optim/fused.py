@@ -1,6 +1,6 @@
 """One-pass, in-place versions of the update rules, which ``Optimizer.step`` uses.
 
-The rules in :mod:`barenet.optim` are the readable reference: a few NumPy operations,
+The rules in :mod:`barenet.optim.rules` are the readable reference: a few NumPy operations,
 each a full pass over the parameter, with temporaries in between. Adam is a dozen such
 passes. For the sizes of this course (up to a few million parameters, held in cache)
 those passes and temporaries, not memory bandwidth, are the cost of an update. Here each
@@ -33,12 +33,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-# The state set-up is the reference rules'; optim imports this module, so the name is
-# bound here and looked up only when a step runs.
-import barenet.optim as optim
+from barenet.optim.rules import DENORMAL_FLUSH, FLUSH_EVERY, adam_state, momentum_state
 
-# Same value as barenet.optim.DENORMAL_FLUSH, and the same every-16-steps schedule.
-DENORMAL_FLUSH = 1e-30
 FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -60,11 +56,11 @@ def sgd_momentum_loop(w, dw, velocity, momentum, lr):
 def adam_loop(
     w, dw, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, eps_hat, step_size, flush, tiny
 ):
-    """Adam with the bias corrections on scalars (see :func:`barenet.optim.adam`).
+    """Adam with the bias corrections on scalars (see :func:`barenet.optim.rules.adam`).
 
     ``w``, ``dw``, ``m``, ``v`` have shape ``(n,)``; ``w``, ``m``, ``v`` are updated.
     ``eps_hat = epsilon * sqrt(1 - beta2**t)``, ``step_size = lr * sqrt(1 - beta2**t) /
-    (1 - beta1**t)``. With ``flush`` (every 16th step), the new ``m`` and ``v`` are stored
+    (1 - beta1**t)``. With ``flush`` (every ``FLUSH_EVERY``-th step), the new ``m`` and ``v`` are stored
     with their tiniest values rounded to 0 by adding and subtracting ``tiny``, after the
     step has used them: the denormal flush costs no pass of its own.
     """
@@ -123,7 +119,7 @@ def can_fuse(w: np.ndarray, dw: np.ndarray, config: dict) -> bool:
 
 
 def sgd_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) -> dict:
-    """:func:`barenet.optim.sgd` with ``out=w``, in one pass.
+    """:func:`barenet.optim.rules.sgd` with ``out=w``, in one pass.
 
     Parameters
     ----------
@@ -143,7 +139,7 @@ def sgd_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) -> dict:
 
 
 def sgd_momentum_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) -> dict:
-    """:func:`barenet.optim.sgd_momentum` with ``out=w``, in one pass.
+    """:func:`barenet.optim.rules.sgd_momentum` with ``out=w``, in one pass.
 
     Parameters
     ----------
@@ -159,7 +155,7 @@ def sgd_momentum_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) ->
     -------
     config : dict
     """
-    optim.momentum_state(config, w)
+    momentum_state(config, w)
     dtype = w.dtype.type
     kernels().sgd_momentum(
         w.reshape(-1),
@@ -172,7 +168,7 @@ def sgd_momentum_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) ->
 
 
 def adam_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) -> dict:
-    """:func:`barenet.optim.adam` with ``out=w``, in one pass.
+    """:func:`barenet.optim.rules.adam` with ``out=w``, in one pass.
 
     Parameters
     ----------
@@ -189,7 +185,7 @@ def adam_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) -> dict:
     -------
     config : dict
     """
-    optim.adam_state(config, w)
+    adam_state(config, w)
     beta1, beta2, eps = config["beta1"], config["beta2"], config["epsilon"]
     t = config["t"] = config["t"] + 1
     s2 = math.sqrt(1 - beta2**t)
@@ -205,7 +201,7 @@ def adam_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) -> dict:
         dtype(1 - beta2),
         dtype(eps * s2),
         dtype(lr * s2 / (1 - beta1**t)),
-        t % 16 == 0,
+        t % FLUSH_EVERY == 0,
         dtype(DENORMAL_FLUSH),
     )
     return config
