@@ -1,5 +1,8 @@
 """The test harness: one spec, lines, summary, score, contained exceptions, results as data."""
 
+import subprocess
+import sys
+
 import numpy as np
 
 from barenet.grading.engine.results import (
@@ -122,3 +125,15 @@ def test_a_huge_exception_message_is_shortened():
     result = run(raises_long, doubling_spec("LongTest"))
     message = result.results[0].message
     assert not result.results[0].passed and len(message) < 1300 and message.endswith("...")
+
+
+def test_the_wrappers_load_no_sandbox_grader_or_cloudpickle():
+    code = (
+        "import sys, barenet.grading.local.wrappers as w; "
+        "assert w.SigmoidTestWrapper(verbose=False) == 100; "
+        "print(sorted(m for m in sys.modules if m.startswith(("
+        "'barenet.grading.sandbox.', 'barenet.grading.submissions', 'cloudpickle'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -14,6 +14,7 @@ from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S
 from barenet.grading.submissions.exports import write_csv, write_gradescope, write_json_report
 from barenet.grading.submissions.grader import grade_folder, grade_submission
 
+
 def seconds(text: str) -> float:
     """An argparse type: a finite number of seconds greater than 0."""
     value = positive_float(text)
