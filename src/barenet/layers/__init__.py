@@ -6,12 +6,41 @@ The contract every layer follows is in :mod:`barenet.layers.base`.
 from barenet.layers.activations import ACTIVATIONS, LeakyRelu, Relu, Sigmoid, Tanh
 from barenet.layers.affine import affine_backward, affine_forward, affine_param_grads
 from barenet.layers.base import Cache
-from barenet.layers.dropout import Dropout
+from barenet.layers.batchnorm import (
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+)
+from barenet.layers.conv import conv_backward, conv_forward
+from barenet.layers.dropout import (
+    Dropout,
+    DropoutProbabilityWarning,
+    dropout_backward,
+    dropout_forward,
+)
+from barenet.layers.norm import (
+    layernorm_backward,
+    layernorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
+)
+from barenet.layers.pool import (
+    avg_pool_backward,
+    avg_pool_forward,
+    global_avg_pool_backward,
+    global_avg_pool_forward,
+    max_pool_backward,
+    max_pool_forward,
+    max_pool_window_argmax,
+)
 
 __all__ = [
     "ACTIVATIONS",
     "Cache",
     "Dropout",
+    "DropoutProbabilityWarning",
     "LeakyRelu",
     "Relu",
     "Sigmoid",
@@ -19,4 +48,24 @@ __all__ = [
     "affine_backward",
     "affine_forward",
     "affine_param_grads",
+    "avg_pool_backward",
+    "avg_pool_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "batchnorm_forward",
+    "conv_backward",
+    "conv_forward",
+    "dropout_backward",
+    "dropout_forward",
+    "global_avg_pool_backward",
+    "global_avg_pool_forward",
+    "layernorm_backward",
+    "layernorm_forward",
+    "max_pool_backward",
+    "max_pool_forward",
+    "max_pool_window_argmax",
+    "spatial_batchnorm_backward",
+    "spatial_batchnorm_forward",
+    "spatial_groupnorm_backward",
+    "spatial_groupnorm_forward",
 ]
