@@ -1,5 +1,6 @@
 """barenet: neural networks in plain NumPy, every gradient written by hand."""
 
+from barenet.convnet import ThreeLayerConvNet
 from barenet.data import (
     CIFAR10,
     ArrayDataset,
@@ -53,6 +54,7 @@ from barenet.optim import (
     sgd_momentum,
     sgd_nesterov,
 )
+from barenet.sequential import Sequential
 from barenet.solver import Solver, TrainingDivergedError
 from barenet.tuning import findBestConfig, grid_search, random_search
 
@@ -165,4 +167,6 @@ __all__ = [
     "sgd_momentum",
     "sgd_nesterov",
     "submit_exercise",
+    "Sequential",
+    "ThreeLayerConvNet",
 ]

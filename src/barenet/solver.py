@@ -54,8 +54,9 @@ class Solver:
     weight_average : float, optional
         The decay of an exponential moving average of the weights
         (:class:`barenet.optim.WeightAverage`), updated after every update and used for
-        validation: the best parameters kept and restored are averaged ones. ``None``
-        (the default): no average.
+        validation: the best parameters kept and restored are averaged ones (a model's
+        ``buffers``, batch norm's running statistics, are the live ones). ``None`` (the
+        default): no average.
 
     Attributes
     ----------
@@ -64,6 +65,9 @@ class Solver:
         epoch's batches, measured while the weights were changing.
     best_params : dict
         Copy of the parameters with the lowest validation loss so far.
+    best_buffers : dict
+        Copy of the model's ``buffers`` (batch norm's running statistics) at that epoch,
+        restored with the parameters; empty for a model without them.
     step_count : int
         Updates made so far (the step that ``lr_schedule`` is called with next).
     weight_averager : WeightAverage or None
@@ -120,6 +124,7 @@ class Solver:
         self.best_val_loss = math.inf
         self.best_epoch = 0
         self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+        self.best_buffers = self._buffers_copy()
         self.train_loss_history: list[float] = []
         self.val_loss_history: list[float] = []
         self.train_acc_history: list[float] = []
@@ -242,6 +247,12 @@ class Solver:
             self.best_val_loss, self.best_epoch = val_loss, self.epoch
             # Copy: the optimizer may update the arrays in place later on.
             self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+            self.best_buffers = self._buffers_copy()
+
+    def _buffers_copy(self) -> dict:
+        """A copy of the model's running statistics (batch norm), if it keeps any: the
+        best parameters are restored together with the statistics they were used with."""
+        return {k: v.copy() for k, v in getattr(self.model, "buffers", {}).items()}
 
     def _print_epoch(self, epochs: int) -> None:
         if self.verbose and (self.epoch % self.print_every == 0 or self.epoch == epochs):
@@ -306,6 +317,8 @@ class Solver:
         finally:
             self.train_time = time.perf_counter() - start
             self.model.params.update({k: v.copy() for k, v in self.best_params.items()})
+            if self.best_buffers:
+                self.model.set_buffers({k: v.copy() for k, v in self.best_buffers.items()})
             self._set_mode(True)
         if self.stop_reason and self.verbose:
             print(self.stop_reason)

@@ -17,7 +17,9 @@ from barenet.data import DownloadError
 from barenet.solver import TrainingDivergedError
 
 #: ``barenet tune`` runs on Optuna, an optional extra.
-tune = optional.family("tune", "tune", "search hyperparameters with Optuna")
+tune = optional.family(
+    "tune", "tune", "search hyperparameters with Optuna", module="barenet.app.tune.command"
+)
 
 #: The subcommand families, in the order ``barenet --help`` lists them.
 FAMILIES = (train, evaluate, tune, compare, size, download, grading, exercise)

@@ -1,8 +1,8 @@
 """``barenet tune``: search the settings of a run with Optuna, then retrain the best.
 
 The data and every fixed setting are ``barenet train``'s options; the searched ones are
-``--param`` flags or a TOML ``--space`` file (see :mod:`barenet.app.tune_space`). The
-output folder holds the study (see :func:`~barenet.app.tune_study.run_study`) and
+``--param`` flags or a TOML ``--space`` file (see :mod:`barenet.search_space`). The
+output folder holds the study (see :func:`~barenet.app.tune.study.run_study`) and
 ``best/``, the best trial retrained as an ordinary run folder.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
 import shlex
 import sys
 from pathlib import Path
@@ -25,28 +24,32 @@ from barenet.app.arguments import (
     positive_int,
 )
 from barenet.app.config import RunConfig, flag, given_settings
-from barenet.app.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
+from barenet.app.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from barenet.app.run import fresh_run_dir, train_run
 from barenet.app.run_data import build_data
 from barenet.app.train import print_summary
-from barenet.app.tune_config import DATA_KEYS, TrialSettings, check_space, trial_config
-from barenet.app.tune_space import SearchSpace, space_from_flags, space_from_toml
-from barenet.app.tune_storage import hide_password
-from barenet.app.tune_study import PRUNERS, SAMPLERS, best_config, load_settings, run_study
+from barenet.search_space import SearchSpace, space_from_flags, space_from_toml
 
-#: Exit status after Ctrl-C, as a shell reports a process ended by SIGINT; and when no
-#: trial completed.
+from .config import TrialSettings, check_space
+from .storage import hide_password
+from .study import (
+    PRUNERS,
+    SAMPLERS,
+    SEARCH_NAMES,
+    StudySettings,
+    best_params,
+    load_settings,
+    run_study,
+)
 
-#: The search options, with their defaults read from :func:`run_study`.
-SEARCH_DEFAULTS = {
-    name: inspect.signature(run_study).parameters[name].default
-    for name in ("sampler", "pruner", "trials", "timeout", "workers", "storage", "study_name")
-}
+#: The search options' defaults, read from :class:`StudySettings`.
+SEARCH_DEFAULTS = dataclasses.asdict(StudySettings())
 
 #: What ``--resume`` may change; the study's other settings are those it saved.
 RESUMABLE = ("trials", "timeout", "workers", "storage")
 
 BEST = "best"
+SUPPRESS = argparse.SUPPRESS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,64 +72,92 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def add_search_options(parser: argparse.ArgumentParser) -> None:
     """The space, sampler, pruner, budget, workers, storage and output of a study."""
     group = parser.add_argument_group("search")
-    suppress = argparse.SUPPRESS
+    _add_space_options(group)
+    _add_strategy_options(group)
+    _add_budget_options(group)
+    _add_storage_options(group)
+    _add_output_options(group)
+
+
+def _default(name: str) -> str:
+    return f"default {SEARCH_DEFAULTS[name]}"
+
+
+def _add_space_options(group: argparse._ArgumentGroup) -> None:
+    """``--param`` (repeated) or ``--space FILE.toml``."""
     group.add_argument(
         "--param",
         action="append",
         metavar="NAME=KIND:ARGS",
-        default=suppress,
+        default=SUPPRESS,
         help="a setting to search, repeated: learning_rate=log:1e-4:1e-2, "
         "dropout=float:0:0.5, hidden_size=int:64:512, activation=choice:relu,tanh",
     )
     group.add_argument(
         "--space",
         metavar="FILE.toml",
-        default=suppress,
+        default=SUPPRESS,
         help="the search space as a TOML [space] table",
     )
+
+
+def _add_strategy_options(group: argparse._ArgumentGroup) -> None:
+    """``--sampler`` and ``--pruner``."""
     group.add_argument(
         "--sampler",
         choices=SAMPLERS,
-        default=suppress,
-        help=f"how settings are drawn; grid needs choice parameters (default {SEARCH_DEFAULTS['sampler']})",
+        default=SUPPRESS,
+        help=f"how settings are drawn; grid needs choice parameters ({_default('sampler')})",
     )
     group.add_argument(
         "--pruner",
         choices=PRUNERS,
-        default=suppress,
-        help=f"stops trials whose val loss lags (default {SEARCH_DEFAULTS['pruner']})",
+        default=SUPPRESS,
+        help=f"stops trials whose val loss lags ({_default('pruner')})",
     )
+
+
+def _add_budget_options(group: argparse._ArgumentGroup) -> None:
+    """``--trials``, ``--timeout`` and ``--workers``."""
     group.add_argument(
         "--trials",
         type=positive_int,
-        default=suppress,
-        help=f"finished trials in the study, all workers together (default {SEARCH_DEFAULTS['trials']})",
+        default=SUPPRESS,
+        help=f"finished trials in the study, all workers together ({_default('trials')})",
     )
     group.add_argument(
         "--timeout",
         type=positive_float,
         metavar="S",
-        default=suppress,
+        default=SUPPRESS,
         help="start no trial after S seconds (default none)",
     )
     group.add_argument(
         "--workers",
         type=positive_int,
-        default=suppress,
-        help=f"processes on this machine sharing the study (default {SEARCH_DEFAULTS['workers']})",
+        default=SUPPRESS,
+        help=f"processes on this machine sharing the study ({_default('workers')})",
     )
+
+
+def _add_storage_options(group: argparse._ArgumentGroup) -> None:
+    """``--storage`` and ``--study-name``: where the study lives, for sharing it."""
     group.add_argument(
         "--storage",
         metavar="URL",
-        default=suppress,
+        default=SUPPRESS,
         help="a database that workers on several machines share, e.g. "
         "postgresql://user:password@host/db (default: a journal file in --out)",
     )
     group.add_argument(
         "--study-name",
-        default=suppress,
-        help=f"the study's name in --storage (default {SEARCH_DEFAULTS['study_name']})",
+        default=SUPPRESS,
+        help=f"the study's name in --storage ({_default('study_name')})",
     )
+
+
+def _add_output_options(group: argparse._ArgumentGroup) -> None:
+    """``--out`` and ``--resume``."""
     group.add_argument(
         "--out", metavar="DIR", help="output folder (default runs/<time>-tune-<data>)"
     )
@@ -138,10 +169,10 @@ def add_search_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def search_options(args: argparse.Namespace, saved: dict | None = None) -> dict:
+def search_settings(args: argparse.Namespace, saved: dict | None = None) -> StudySettings:
     """The search options given, else the ``saved`` ones (on resume), else the defaults."""
     base = {**SEARCH_DEFAULTS, **(saved or {})}
-    return {name: getattr(args, name, base[name]) for name in SEARCH_DEFAULTS}
+    return StudySettings(**{name: getattr(args, name, base[name]) for name in SEARCH_NAMES})
 
 
 def read_space(args: argparse.Namespace) -> SearchSpace:
@@ -172,14 +203,14 @@ def run_tune(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--param {both[0]}: {flag(both[0])} is given too; a setting is either fixed or searched"
         )
-    options = search_options(args)
-    if options["sampler"] == "grid":
+    settings = search_settings(args)
+    if settings.sampler == "grid":
         try:
             space.grid()
         except ValueError as error:
             raise ValueError(f"--sampler grid: {error}") from None
     out = Path(args.out) if args.out else fresh_run_dir(config, "tune")
-    return study_and_best(out, config, space, options, resume=False)
+    return study_and_best(out, config, space, settings, resume=False)
 
 
 def resume_study(args: argparse.Namespace) -> int:
@@ -187,7 +218,7 @@ def resume_study(args: argparse.Namespace) -> int:
     out = Path(args.resume)
     saved = load_settings(out)
     given = [flag(n) for n in given_settings(args)]
-    given += [flag(n) for n in SEARCH_DEFAULTS if n not in RESUMABLE and hasattr(args, n)]
+    given += [flag(n) for n in SEARCH_NAMES if n not in RESUMABLE and hasattr(args, n)]
     given += [f for f, n in (("--param", "param"), ("--space", "space")) if hasattr(args, n)]
     given += ["--num-layer"] * (args.num_layer is not None) + ["--out"] * bool(args.out)
     if given:
@@ -195,51 +226,45 @@ def resume_study(args: argparse.Namespace) -> int:
             f"--resume continues {out} with its saved settings; it may change only --trials, "
             f"--timeout, --workers and --storage, not {', '.join(given)}"
         )
-    options = search_options(args, {n: saved[n] for n in SEARCH_DEFAULTS})
-    if options["storage"] and "***" in options["storage"] and not hasattr(args, "storage"):
+    settings = search_settings(args, {n: saved[n] for n in SEARCH_NAMES})
+    if settings.storage and "***" in settings.storage and not hasattr(args, "storage"):
         raise ValueError(
-            f"--storage: the study of {out} is in {options['storage']}; give that URL again "
+            f"--storage: the study of {out} is in {settings.storage}; give that URL again "
             "with its password"
         )
     config = RunConfig(**saved["base_config"])
-    return study_and_best(out, config, saved["space"], options, resume=True)
+    return study_and_best(out, config, saved["space"], settings, resume=True)
 
 
 def study_and_best(
-    out: Path, config: RunConfig, space: SearchSpace, options: dict, resume: bool
+    out: Path, config: RunConfig, space: SearchSpace, settings: StudySettings, resume: bool
 ) -> int:
     """Run the study (its progress bar, then its leaderboard) and retrain the best trial."""
-    data = build_data(config)
-    trial = TrialSettings(config, data)
+    trials = TrialSettings(config, build_data(config))
     try:
-        study = run_study(
-            out,
-            space,
-            dataclasses.asdict(config),
-            trial.loaders,
-            epochs=config.epochs,
-            patience=config.patience,
-            seed=config.seed,
-            resume=resume,
-            data_keys=[k for k in DATA_KEYS if k in space.names],
-            resolve=trial.resolve,
-            **options,
-        )
+        study = run_study(out, space, trials, settings, resume=resume)
     except KeyboardInterrupt:
-        print_resume_hint(out, options["storage"], "its finished trials")
+        print_resume_hint(out, settings.storage, "its finished trials")
         return EXIT_INTERRUPTED
     if not any(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)):
         print(f"No trial completed: nothing to retrain. See {out / 'trials.csv'}", file=sys.stderr)
         return EXIT_FAILED
-    best = trial_config(config, best_config(study, space, {}))
+    return retrain_best(out, study, space, trials, settings)
+
+
+def retrain_best(
+    out: Path, study, space: SearchSpace, trials: TrialSettings, settings: StudySettings
+) -> int:
+    """Train the best trial's RunConfig again as an ordinary run folder, ``OUT/best``."""
+    best = trials.config(best_params(study, space))
     print(f"Retraining trial {study.best_trial.number}, the best, into {out / BEST}/")
     history = train_run(best, out / BEST, verbose=False)
     print_summary(history, out / BEST)
     if history["interrupted"]:
-        print_resume_hint(out, options["storage"], "its study; the best trial is retrained again")
+        print_resume_hint(out, settings.storage, "its study; the best trial is retrained again")
         return EXIT_INTERRUPTED
     print(f"evaluate it with: barenet evaluate {shlex.quote(str(out / BEST))}")
-    return 0
+    return EXIT_OK
 
 
 def print_resume_hint(out: Path, storage: str | None, kept: str) -> None:

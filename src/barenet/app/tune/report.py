@@ -13,6 +13,8 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from barenet.io import atomic_write, write_text_atomically
+
 FIXED_COLUMNS = ["number", "state", "value", "val_acc"]
 TAIL_COLUMNS = ["epochs", "seconds"]
 
@@ -53,11 +55,8 @@ def write_trials_csv(trials: Sequence[FrozenTrial], path: str | os.PathLike) -> 
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    # One temporary name per process: workers may rewrite the file at the same moment.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    # Workers may rewrite the file at the same moment: each has its own temporary name.
+    return write_text_atomically(path, buffer.getvalue())
 
 
 def leaderboard(trials: Sequence[FrozenTrial], top: int = 10) -> str:
@@ -131,6 +130,5 @@ def _side_by_side(figures: list, path: Path) -> None:
         np.pad(im, ((0, height - im.shape[0]), (0, 0), (0, 0)), constant_values=255)
         for im in images
     ]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    Image.fromarray(np.concatenate(padded, axis=1)).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_write(path) as file:
+        Image.fromarray(np.concatenate(padded, axis=1)).save(file, format="PNG")

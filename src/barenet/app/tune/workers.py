@@ -25,8 +25,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from barenet.app.exit_codes import EXIT_INTERRUPTED
 
-from .tune_report import write_trials_csv
-from .tune_storage import FINISHED, open_storage
+from .report import write_trials_csv
+from .storage import FINISHED, open_storage
 
 
 @dataclass(frozen=True)

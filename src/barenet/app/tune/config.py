@@ -1,4 +1,4 @@
-"""The settings of a ``barenet tune`` trial as a :class:`RunConfig`, and its data.
+"""The settings of a ``barenet tune`` trial as a :class:`RunConfig`, and what it trains.
 
 A study searches over :class:`RunConfig` settings, spelled as ``barenet train`` spells
 them (``learning_rate``, ``hidden_size``, ``optimizer='adam'`` ...), so that the best
@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from barenet.app.config import RECORDED, RunConfig, flag
-from barenet.app.factories import model_settings, solver_settings
+from barenet.app.factories import make_model, make_solver
 from barenet.app.run_data import DataBundle, train_loader
-from barenet.app.tune_space import SearchSpace
+from barenet.search_space import SearchSpace
+from barenet.solver import Solver
 
 #: Settings a study keeps fixed: its data (every trial validates on the same images) and
 #: the budget of a trial.
@@ -129,13 +130,12 @@ def check_space(space: SearchSpace, base: RunConfig) -> None:
 
 
 class TrialSettings:
-    """What the study engine asks of the command line for one trial: the model and Solver
-    keywords of its settings, and its loaders.
+    """What every trial of a study shares, and how one trial's network and Solver are built.
 
     Parameters
     ----------
     base : RunConfig
-        The study's fixed settings.
+        The study's fixed settings; a trial's sampled settings replace some of them.
     data : DataBundle
         The data of ``base``; each trial gets a training loader of its own over the same
         images (with its own batch size and augmentation when it tunes them).
@@ -145,25 +145,22 @@ class TrialSettings:
         self.base, self.data = base, data
 
     def config(self, settings: Mapping[str, Any]) -> RunConfig:
-        """The trial's RunConfig."""
+        """The trial's RunConfig: ``base`` with the sampled ``settings``."""
         return trial_config(self.base, settings)
 
-    def resolve(self, settings: Mapping[str, Any]) -> dict:
-        """``ClassificationNet`` and ``Solver`` keywords of a trial's settings."""
-        config = self.config(settings)
-        return {
-            **model_settings(config, self.data.input_size, len(self.data.classes)),
-            **solver_settings(config),
-        }
+    def check(self, space: SearchSpace) -> None:
+        """Fail before any trial on a parameter that cannot be tuned (see :func:`check_space`)."""
+        check_space(space, self.base)
 
-    def loaders(self, settings: Mapping[str, Any]) -> tuple:
-        """``(train, val)``: a fresh training loader with the trial's batch size and
-        augmentation over the study's images, and the study's validation loader.
+    def solver(self, config: RunConfig, **kwargs: Any) -> Solver:
+        """A fresh network and its Solver for ``config``, on a fresh training loader.
 
         Fresh, so that each trial shuffles exactly as ``barenet train`` would with the
-        same settings: retraining the best trial gives the same network.
+        same settings: retraining the best trial gives the same network. ``kwargs`` go to
+        :class:`Solver` (``verbose``, ``on_epoch_end``, ...).
         """
         images = self.data.train.dataset
-        config = self.config(settings)
         train = train_loader(images.images, images.labels, self.data.mean, self.data.std, config)
-        return train, self.data.val
+        data = dataclasses.replace(self.data, train=train)
+        model = make_model(config, data.input_size, len(data.classes))
+        return make_solver(config, model, data, **kwargs)
