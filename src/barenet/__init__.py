@@ -1,5 +1,6 @@
 """barenet: neural networks in plain NumPy, every gradient written by hand."""
 
+from barenet.convnet import ThreeLayerConvNet
 from barenet.data import (
     CIFAR10,
     ArrayDataset,
@@ -41,6 +42,7 @@ from barenet.memory import (
 )
 from barenet.networks import ClassificationNet, Network
 from barenet.optim import SGD, Adam, Optimizer, SGDMomentum, adam, sgd, sgd_momentum
+from barenet.sequential import Sequential
 from barenet.solver import Solver, TrainingDivergedError
 from barenet.tuning import findBestConfig, grid_search, random_search
 
@@ -149,4 +151,6 @@ __all__ = [
     "sgd",
     "sgd_momentum",
     "submit_exercise",
+    "Sequential",
+    "ThreeLayerConvNet",
 ]

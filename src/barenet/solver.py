@@ -53,6 +53,9 @@ class Solver:
         epoch's batches, measured while the weights were changing.
     best_params : dict
         Copy of the parameters with the lowest validation loss so far.
+    best_buffers : dict
+        Copy of the model's ``buffers`` (batch norm's running statistics) at that epoch,
+        restored with the parameters; empty for a model without them.
     interrupted : bool
         Whether the last :meth:`train` was ended by Ctrl-C (KeyboardInterrupt).
     best_model_stats : dict or None
@@ -96,6 +99,7 @@ class Solver:
         self.best_val_loss = math.inf
         self.best_epoch = 0
         self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+        self.best_buffers = self._buffers_copy()
         self.train_loss_history: list[float] = []
         self.val_loss_history: list[float] = []
         self.train_acc_history: list[float] = []
@@ -190,6 +194,12 @@ class Solver:
             self.best_val_loss, self.best_epoch = val_loss, self.epoch
             # Copy: the optimizer may update the arrays in place later on.
             self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+            self.best_buffers = self._buffers_copy()
+
+    def _buffers_copy(self) -> dict:
+        """A copy of the model's running statistics (batch norm), if it keeps any: the
+        best parameters are restored together with the statistics they were used with."""
+        return {k: v.copy() for k, v in getattr(self.model, "buffers", {}).items()}
 
     def _print_epoch(self, epochs: int) -> None:
         if self.verbose and (self.epoch % self.print_every == 0 or self.epoch == epochs):
@@ -253,6 +263,8 @@ class Solver:
         finally:
             self.train_time = time.perf_counter() - start
             self.model.params.update({k: v.copy() for k, v in self.best_params.items()})
+            if self.best_buffers:
+                self.model.set_buffers({k: v.copy() for k, v in self.best_buffers.items()})
             self._set_mode(True)
         if self.stop_reason and self.verbose:
             print(self.stop_reason)

@@ -48,11 +48,24 @@ def check_submission(namespace: dict, out: str) -> None:
     assert Path("models/NN.p").is_file() and Path("exercise06.zip").is_file()
 
 
+def check_convnet(namespace: dict, out: str) -> None:
+    import math
+
+    assert namespace["out"].shape == (2, 4, 8, 8) and namespace["pooled"].shape == (2, 4, 4, 4)
+    assert namespace["bn_param"]["running_mean"].shape == (4,)
+    assert abs(namespace["loss"] - math.log(10)) < 1e-3
+    assert sorted(namespace["grads"]) == ["W1", "W2", "W3", "b1", "b2", "b3"]
+    assert list(namespace["model"].params)[:4] == ["W1", "b1", "gamma2", "beta2"]
+    restored, model = namespace["restored"], namespace["model"]
+    np.testing.assert_array_equal(restored.buffers["running_var2"], model.buffers["running_var2"])
+
+
 #: What each block, known by the first line that tells it apart, must leave behind.
 CHECKS = {
     "import numpy as np": check_tour,
     "from functools import partial": check_search,
     "save_pickle(": check_submission,
+    "from barenet.layers import (": check_convnet,
 }
 
 #: The names the submission block takes from the course's own files.

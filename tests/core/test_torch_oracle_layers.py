@@ -183,3 +183,56 @@ def test_dropout_scaling_and_eval_mode_match_torch():
         L.dropout_forward(x, {"drop_prob": 0.3, "mode": "test"})[0],
         F.dropout(t(x), 0.3, training=False),
     )
+
+
+def test_sequential_convnet_matches_torch_in_train_and_eval():
+    import barenet as bn
+    from barenet.layers import BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Relu
+
+    rng = np.random.default_rng(6)
+    net = bn.Sequential(
+        Conv2d(3, 4, 3, padding=1, dtype=np.float64, seed=0),
+        BatchNorm2d(4, momentum=0.1, dtype=np.float64),
+        Relu(),
+        MaxPool2d(2),
+        Flatten(),
+        Linear(4 * 3 * 4, 5, dtype=np.float64, seed=1),
+    )
+    net.params["gamma2"][:] = rng.standard_normal(4)
+    net.params["beta2"][:] = rng.standard_normal(4)
+    conv, norm, linear = (
+        torch.nn.Conv2d(3, 4, 3, padding=1),
+        torch.nn.BatchNorm2d(4),
+        torch.nn.Linear(48, 5),
+    )
+    model = torch.nn.Sequential(
+        conv, norm, torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), linear
+    )
+    model = model.double()
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(net.params["W1"]))
+        conv.bias.copy_(torch.from_numpy(net.params["b1"]))
+        norm.weight.copy_(torch.from_numpy(net.params["gamma2"]))
+        norm.bias.copy_(torch.from_numpy(net.params["beta2"]))
+        linear.weight.copy_(torch.from_numpy(net.params["W3"].T.copy()))
+        linear.bias.copy_(torch.from_numpy(net.params["b3"]))
+    X, y = rng.standard_normal((5, 3, 6, 8)), rng.integers(0, 5, 5)
+    loss, grads = net.loss(X, y)
+    t_loss = F.cross_entropy(model.train()(torch.from_numpy(X)), torch.from_numpy(y))
+    t_loss.backward()
+    assert loss == pytest.approx(t_loss.item(), rel=1e-12)
+    for key, param in [
+        ("W1", conv.weight),
+        ("b1", conv.bias),
+        ("gamma2", norm.weight),
+        ("beta2", norm.bias),
+    ]:
+        assert_close(grads[key], param.grad, rtol=1e-9, atol=1e-12)
+    assert_close(grads["W3"], linear.weight.grad.numpy().T, rtol=1e-9)
+    assert_close(net.buffers["running_mean2"], norm.running_mean)
+    count = 5 * 6 * 8  # torch's running variance is unbiased, barenet's (CS231n's) biased
+    assert_close(net.buffers["running_var2"] - 0.9, (norm.running_var - 0.9) * (count - 1) / count)
+    with torch.no_grad():
+        norm.running_var.copy_(torch.from_numpy(net.buffers["running_var2"]))
+    net.eval()
+    assert_close(net.forward(X), model.eval()(torch.from_numpy(X)), rtol=1e-10)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from barenet.layers.base import Cache
+from barenet.layers.base import Cache, Layer
 from barenet.layers.norm import check_eps, normalize
 
 BN_KEYS = {"mode", "eps", "momentum", "running_mean", "running_var"}
@@ -195,3 +195,93 @@ def spatial_batchnorm_backward(
     dgamma, dbeta : ndarray, shape (C,)
     """
     return _batchnorm_backward(dout, cache)
+
+
+class BatchNorm1d(Layer):
+    """Batch normalisation of ``(N, D)`` features, with PyTorch's constructor.
+
+    Parameters
+    ----------
+    num_features : int
+        D.
+    eps : float
+    momentum : float
+        PyTorch's meaning: the weight of the *new* batch statistic (default 0.1), so
+        ``bn_param['momentum']`` is ``1 - momentum`` (CS231n's 0.9).
+    dtype : numpy dtype
+
+    Attributes
+    ----------
+    params : dict
+        ``'gamma'`` (ones) and ``'beta'`` (zeros), shape (D,).
+    bn_param : dict
+        CS231n's dict, holding the running statistics (mean 0, variance 1 at the start).
+    buffers : dict
+        ``'running_mean'``, ``'running_var'``: saved with the weights.
+    """
+
+    _forward = staticmethod(batchnorm_forward)
+    _backward = staticmethod(batchnorm_backward)
+
+    def __init__(
+        self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, dtype: type = np.float32
+    ):
+        super().__init__()
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(
+                f"{type(self).__name__}: momentum must be in [0, 1] (PyTorch's meaning: the "
+                f"weight of the new batch statistic); got {momentum!r}"
+            )
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), float(momentum)
+        self.dtype = np.dtype(dtype)
+        d = self.num_features
+        self.params = {"gamma": np.ones(d, self.dtype), "beta": np.zeros(d, self.dtype)}
+        self.bn_param = {
+            "mode": "train",
+            "eps": self.eps,
+            "momentum": 1.0 - self.momentum,
+            "running_mean": np.zeros(d, self.dtype),
+            "running_var": np.ones(d, self.dtype),
+        }
+
+    @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {k: self.bn_param[k] for k in ("running_mean", "running_var")}
+
+    def set_buffers(self, buffers: dict[str, np.ndarray]) -> None:
+        super().set_buffers(buffers)
+        for key, value in buffers.items():
+            if np.shape(value) != (self.num_features,):
+                raise ValueError(
+                    f"{self!r}: {key} must have shape ({self.num_features},); got {np.shape(value)}"
+                )
+            self.bn_param[key] = np.array(value, dtype=self.dtype)
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        """Batch statistics in training mode (updating the running ones), running ones in eval."""
+        self.bn_param["mode"] = "train" if self.training else "test"
+        return self._forward(x, self.params["gamma"], self.params["beta"], self.bn_param)
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        dx, self.grads["gamma"], self.grads["beta"] = self._backward(dout, cache)
+        return dx
+
+    def config(self) -> dict:
+        return {
+            "num_features": self.num_features,
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "dtype": self.dtype.name,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.num_features}, eps={self.eps}, momentum={self.momentum})"
+        )
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation of each channel of ``(N, C, H, W)`` maps (``num_features = C``)."""
+
+    _forward = staticmethod(spatial_batchnorm_forward)
+    _backward = staticmethod(spatial_batchnorm_backward)

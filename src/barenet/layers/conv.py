@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from barenet.layers.base import Cache
+from barenet.layers.base import Cache, Layer, weight_std
 
 
 def conv_output_size(size: int, kernel: int, stride: int, pad: int, name: str) -> int:
@@ -258,3 +258,85 @@ def conv_input_grad(dout: np.ndarray, cache: Cache) -> np.ndarray:
     dcols = _dout_matrix(dout) @ w_mat.T  # (N*Ho*Wo, HH*WW*C)
     dxp = col2im(dcols, (n, h + 2 * pad, wd + 2 * pad, c), kh, kw, stride, (ho, wo))
     return dxp[:, pad : pad + h, pad : pad + wd].transpose(0, 3, 1, 2)
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    if len(pair) != 2 or any(int(v) != v or v < 1 for v in pair):
+        raise ValueError(f"Conv2d: {name} must be an integer >= 1 or a pair of them; got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+class Conv2d(Layer):
+    """A convolution layer: :func:`conv_forward` with its own weights.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C and F.
+    kernel_size : int or (int, int)
+        HH and WW.
+    stride, padding : int
+        As ``conv_param``'s ``'stride'`` and ``'pad'``.
+    std : float or {'he', 'xavier'}
+        Gaussian init of ``W`` (fan-in ``C * HH * WW``); ``b`` starts at 0.
+    dtype : numpy dtype
+    seed : int or numpy.random.Generator, optional
+
+    Attributes
+    ----------
+    params : dict
+        ``'W'`` (F, C, HH, WW) and ``'b'`` (F,).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int] = 3,
+        stride: int = 1,
+        padding: int = 0,
+        std: float | str = "he",
+        dtype: type = np.float32,
+        seed: int | np.random.Generator | None = None,
+    ):
+        super().__init__()
+        kh, kw = _pair(kernel_size, "kernel_size")
+        self.conv_param = {"stride": int(stride), "pad": int(padding)}
+        _conv_params(self.conv_param)
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.std, self.dtype = std, np.dtype(dtype)
+        rng = np.random.default_rng(seed)
+        scale = weight_std(std, self.in_channels * kh * kw)
+        w = rng.standard_normal((self.out_channels, self.in_channels, kh, kw)) * scale
+        self.params = {"W": w.astype(self.dtype), "b": np.zeros(self.out_channels, self.dtype)}
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        """``x`` (N, C, H, W) -> ``out`` (N, F, Ho, Wo); see :func:`conv_forward`."""
+        return conv_forward(x, self.params["W"], self.params["b"], self.conv_param)
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        """``dx`` (N, C, H, W); ``dW`` and ``db`` go to :attr:`grads`."""
+        self.param_grads(dout, cache)
+        return conv_input_grad(dout, cache)
+
+    def param_grads(self, dout: np.ndarray, cache: Cache) -> None:
+        self.grads["W"], self.grads["b"] = conv_param_grads(dout, cache)
+
+    def config(self) -> dict:
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": list(self.params["W"].shape[2:]),
+            "stride": self.conv_param["stride"],
+            "padding": self.conv_param["pad"],
+            "std": self.std,
+            "dtype": self.dtype.name,
+        }
+
+    def __repr__(self) -> str:
+        kh, kw = self.params["W"].shape[2:]
+        return (
+            f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size=({kh}, {kw}), "
+            f"stride={self.conv_param['stride']}, padding={self.conv_param['pad']})"
+        )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from barenet.layers.base import Cache
+from barenet.layers.base import Cache, Layer
 
 
 def check_eps(param: dict, name: str) -> float:
@@ -204,3 +204,84 @@ def spatial_groupnorm_backward(
     dx = normalize_backward(dxhat, xhat.reshape(groups), inv_std, (2, 3, 4)).reshape(dout.shape)
     shape = np.shape(gamma)
     return dx, dgamma.reshape(shape).astype(gamma.dtype), dbeta.reshape(shape).astype(gamma.dtype)
+
+
+class LayerNorm(Layer):
+    """Layer normalisation over a sample's trailing ``normalized_shape`` (all its features).
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        ``x.shape[1:]``.
+    eps : float
+    dtype : numpy dtype
+    """
+
+    def __init__(self, normalized_shape: int | tuple, eps: float = 1e-5, dtype: type = np.float32):
+        super().__init__()
+        shape = (normalized_shape,) if np.ndim(normalized_shape) == 0 else tuple(normalized_shape)
+        self.shape, self.eps, self.dtype = tuple(int(s) for s in shape), float(eps), np.dtype(dtype)
+        self.params = {
+            "gamma": np.ones(self.shape, self.dtype),
+            "beta": np.zeros(self.shape, self.dtype),
+        }
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        return layernorm_forward(x, self.params["gamma"], self.params["beta"], {"eps": self.eps})
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        dx, self.grads["gamma"], self.grads["beta"] = layernorm_backward(dout, cache)
+        return dx
+
+    def config(self) -> dict:
+        return {"normalized_shape": list(self.shape), "eps": self.eps, "dtype": self.dtype.name}
+
+    def __repr__(self) -> str:
+        return f"LayerNorm({self.shape}, eps={self.eps})"
+
+
+class GroupNorm(Layer):
+    """Group normalisation of ``(N, C, H, W)`` maps, with PyTorch's constructor.
+
+    Parameters
+    ----------
+    num_groups : int
+        G, a divisor of C.
+    num_channels : int
+        C.
+    eps : float
+    dtype : numpy dtype
+    """
+
+    def __init__(
+        self, num_groups: int, num_channels: int, eps: float = 1e-5, dtype: type = np.float32
+    ):
+        super().__init__()
+        if int(num_groups) < 1 or int(num_channels) % int(num_groups):
+            raise ValueError(
+                f"GroupNorm: num_groups must be a positive divisor of num_channels {num_channels}; "
+                f"got {num_groups!r}"
+            )
+        self.groups, self.channels = int(num_groups), int(num_channels)
+        self.eps, self.dtype = float(eps), np.dtype(dtype)
+        c = self.channels
+        self.params = {"gamma": np.ones(c, self.dtype), "beta": np.zeros(c, self.dtype)}
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        g, b = self.params["gamma"], self.params["beta"]
+        return spatial_groupnorm_forward(x, g, b, self.groups, {"eps": self.eps})
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        dx, self.grads["gamma"], self.grads["beta"] = spatial_groupnorm_backward(dout, cache)
+        return dx
+
+    def config(self) -> dict:
+        return {
+            "num_groups": self.groups,
+            "num_channels": self.channels,
+            "eps": self.eps,
+            "dtype": self.dtype.name,
+        }
+
+    def __repr__(self) -> str:
+        return f"GroupNorm({self.groups}, {self.channels}, eps={self.eps})"

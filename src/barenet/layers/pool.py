@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from barenet.layers.base import Cache
+from barenet.layers.base import Cache, Layer
 
 
 def _pool_params(pool_param: dict, x_shape: tuple) -> tuple[int, int, int]:
@@ -213,3 +213,57 @@ def global_avg_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     dx = np.empty(x_shape, dtype=dout.dtype)
     dx[...] = (dout * dout.dtype.type(1.0 / (x_shape[2] * x_shape[3])))[:, :, None, None]
     return dx
+
+
+class MaxPool2d(Layer):
+    """Max pooling over ``kernel_size x kernel_size`` windows (stride defaults to the size).
+
+    Parameters
+    ----------
+    kernel_size : int
+    stride : int, optional
+    """
+
+    def __init__(self, kernel_size: int = 2, stride: int | None = None):
+        super().__init__()
+        stride = kernel_size if stride is None else stride
+        self.pool_param = {"pool_height": kernel_size, "pool_width": kernel_size, "stride": stride}
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        """``x`` (N, C, H, W) -> ``out`` (N, C, Ho, Wo)."""
+        return max_pool_forward(x, self.pool_param)
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        """``dx`` (N, C, H, W)."""
+        return max_pool_backward(dout, cache)
+
+    def config(self) -> dict:
+        return {"kernel_size": self.pool_param["pool_height"], "stride": self.pool_param["stride"]}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.pool_param['pool_height']}, stride={self.pool_param['stride']})"
+
+
+class AvgPool2d(MaxPool2d):
+    """Average pooling over ``kernel_size x kernel_size`` windows."""
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        """``x`` (N, C, H, W) -> ``out`` (N, C, Ho, Wo)."""
+        return avg_pool_forward(x, self.pool_param)
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        """``dx`` (N, C, H, W)."""
+        return avg_pool_backward(dout, cache)
+
+
+class GlobalAvgPool2d(Layer):
+    """The mean of each channel over its map: ``(N, C, H, W) -> (N, C)``."""
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        return global_avg_pool_forward(x)
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        return global_avg_pool_backward(dout, cache)
+
+    def __repr__(self) -> str:
+        return "GlobalAvgPool2d()"
