@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from barenet.app.config import RunConfig
-from barenet.app.run_data import DataBundle
+from barenet.data.prepare import RunData
 from barenet.networks import ClassificationNet
 from barenet.optim import optimizer_class
 from barenet.solver import Solver
@@ -41,6 +41,11 @@ def solver_settings(config: RunConfig) -> dict:
     }
 
 
+#: Training images the ConvNet's patch whitening is fitted on (the first ones of the
+#: shuffled split): a covariance of 12-value patches needs few.
+WHITENING_SAMPLE = 5000
+
+
 def convnet_settings(config: RunConfig, image_shape: tuple, num_classes: int) -> dict:
     """The keyword arguments of :class:`WhitenedConvNet` that ``config`` describes."""
     return {
@@ -55,7 +60,7 @@ def convnet_settings(config: RunConfig, image_shape: tuple, num_classes: int) ->
 
 
 def make_model(
-    config: RunConfig, input_size: int, num_classes: int, data: DataBundle | None = None
+    config: RunConfig, input_size: int, num_classes: int, data: RunData | None = None
 ) -> ClassificationNet | WhitenedConvNet:
     """A freshly initialised network (seeded by ``config.seed``).
 
@@ -64,13 +69,13 @@ def make_model(
     """
     if config.model == "mlp":
         return ClassificationNet(**model_settings(config, input_size, num_classes))
-    if data is None or data.train_sample is None:
-        raise ValueError("make_model: a convnet needs the run's data (its training images)")
+    if data is None or data.settings.flatten:
+        raise ValueError("make_model: a convnet needs the run's data, as images (H, W, C)")
     net = WhitenedConvNet(**convnet_settings(config, data.image_shape, num_classes))
-    return net.fit_whitening(data.train_sample)
+    return net.fit_whitening(data.plain_training_images(WHITENING_SAMPLE))
 
 
-def make_solver(config: RunConfig, model, data: DataBundle, **kwargs) -> Solver:
+def make_solver(config: RunConfig, model, data: RunData, **kwargs) -> Solver:
     """A Solver with the run's optimizer, learning rate, decay and hyperparameters.
 
     ``kwargs`` go to :class:`Solver` (``verbose``, ``progress``, ``on_epoch_end``, ...).

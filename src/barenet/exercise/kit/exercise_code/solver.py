@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
+from barenet.optim import WeightAverage
 from barenet.prediction import batch_outputs
 
 from .networks.loss import CrossEntropyFromLogits, Loss
