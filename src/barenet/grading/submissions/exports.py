@@ -1,9 +1,6 @@
-"""Grade reports as a teacher's tools take them: terminal lines, JSON, CSV, Gradescope.
+"""Grade reports as a teacher's tools take them: JSON, CSV, Gradescope's results.json.
 
-Everything a submission controls (its file name, its exception messages) is
-cleaned before it reaches a terminal: escape sequences and other control
-characters are removed, so a message cannot rewrite lines, hide output or set
-the clipboard. CSV cells that a spreadsheet would read as a formula (starting
+The reports' text was cleaned when they were made (see :mod:`.text`). CSV cells that a spreadsheet would read as a formula (starting
 with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are escaped with a
 leading apostrophe.
 """
@@ -13,20 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from barenet.grading.grader import GradeReport
+from barenet.grading.submissions.report import GradeReport
 
-# ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), and
-# two-character escapes; also the 8-bit CSI and OSC introducers.
-ESCAPE_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]"
-    r"|\x9b[0-?]*[ -/]*[@-~]|\x9d[^\x07\x9c]*[\x07\x9c]?"
-)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
     "submission",
@@ -39,12 +27,6 @@ CSV_COLUMNS = [
     "reason",
     "isolation",
 ]
-
-
-def clean_text(text: object) -> str:
-    """``text`` without escape sequences or control characters (line breaks become spaces)."""
-    text = ESCAPE_SEQUENCE.sub("", str(text))
-    return "".join(c if c.isprintable() else (" " if c in "\n\r\t" else "") for c in text)
 
 
 def csv_cell(value: object) -> object:

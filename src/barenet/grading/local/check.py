@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
+from barenet.grading.engine.results import SuiteResult
+from barenet.grading.local.in_process import run_exercise_suite
 from barenet.grading.sandboxed.exercise_names import ALL_KEYS
-from barenet.grading.suite import SuiteResult, run_exercise_suite
 
 SKIPPED_FOLDERS = {"tests", "__pycache__", ".ipynb_checkpoints", ".git"}
 
