@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from barenet.grading.submissions.report import GradeReport
+from barenet.io import atomic_write, write_text_atomically
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
@@ -57,7 +58,7 @@ def csv_row(report: GradeReport) -> list[object]:
 
 def write_csv(reports: Sequence[GradeReport], path: str | os.PathLike) -> None:
     """One row per submission; see :data:`CSV_COLUMNS`."""
-    with open(path, "w", newline="") as handle:
+    with atomic_write(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for report in reports:
@@ -72,7 +73,7 @@ def write_json_report(
         data = {"submissions": [r.to_dict() for r in reports]}
     else:
         data = reports.to_dict()
-    Path(path).write_text(json.dumps(data, indent=2) + "\n")
+    write_text_atomically(path, json.dumps(data, indent=2) + "\n")
 
 
 def gradescope_results(report: GradeReport) -> dict:
@@ -110,4 +111,4 @@ def gradescope_results(report: GradeReport) -> dict:
 def write_gradescope(report: GradeReport, path: str | os.PathLike) -> None:
     """Write :func:`gradescope_results` to ``path`` (Gradescope reads ``/autograder/results/results.json``)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(gradescope_results(report), indent=2) + "\n")
+    write_text_atomically(path, json.dumps(gradescope_results(report), indent=2) + "\n")
