@@ -25,7 +25,7 @@ from barenet.grading.engine.judge import judge_suite
 from barenet.grading.engine.results import SuiteResult
 from barenet.grading.engine.spec import check_convention, fresh_seed, suite_calls
 from barenet.grading.sandbox.cleanup import remove_tree
-from barenet.grading.sandbox.isolation import Isolation, detect_isolation
+from barenet.grading.sandbox.isolation import Isolation, required_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S, Limits
 from barenet.grading.sandbox.process import ChildOutcome, run_sandboxed
 from barenet.grading.sandboxed.exercise_names import EXERCISE_KEYS
@@ -176,9 +176,15 @@ def make_grader(
     strict: bool = False,
     seed: int | None = None,
 ) -> SubmissionGrader:
-    """The grader of a run, its settings validated (``ValueError`` names a wrong one)."""
+    """The grader of a run, its settings validated (``ValueError`` names a wrong one).
+
+    Raises
+    ------
+    NoIsolationError
+        When no ``isolation`` is given and no sandbox works here (fail closed).
+    """
     limits = limits or Limits(timeout_s=timeout)
-    return SubmissionGrader(limits, isolation or detect_isolation(), convention, strict, seed)
+    return SubmissionGrader(limits, isolation or required_isolation(), convention, strict, seed)
 
 
 def grade_submission(
@@ -199,7 +205,8 @@ def grade_submission(
         Wall-clock seconds for the child, > 0 (ignored when ``limits`` is given).
     limits : Limits, optional
     isolation : Isolation, optional
-        Default: bubblewrap when it works on this machine, else none.
+        Default: the sandbox this machine offers; without one, ``NoIsolationError``
+        is raised unless ``no_isolation()`` is passed explicitly.
     convention : {"exact", "batch-mean"}
         How affine_backward's dw and db are expected (see the README).
     strict : bool
