@@ -41,10 +41,23 @@ from barenet.memory import (
     network_size_breakdown,
 )
 from barenet.networks import ClassificationNet, Network
-from barenet.optim import SGD, Adam, Optimizer, SGDMomentum, adam, sgd, sgd_momentum
+from barenet.optim import (
+    SGD,
+    Adam,
+    Optimizer,
+    SGDMomentum,
+    SGDNesterov,
+    WarmupDecay,
+    WeightAverage,
+    adam,
+    sgd,
+    sgd_momentum,
+    sgd_nesterov,
+)
 from barenet.sequential import Sequential
 from barenet.solver import Solver, TrainingDivergedError
 from barenet.tuning import findBestConfig, grid_search, random_search
+from barenet.whitened_convnet import WhitenedConvNet
 
 __version__ = "0.1.0"
 
@@ -119,11 +132,14 @@ __all__ = [
     "SGD",
     "SGDMTestWrapper",
     "SGDMomentum",
+    "SGDNesterov",
     "Sigmoid",
     "SigmoidTestWrapper",
     "Solver",
     "Tanh",
     "TrainingDivergedError",
+    "WarmupDecay",
+    "WeightAverage",
     "adam",
     "affine_backward",
     "affine_forward",
@@ -150,7 +166,9 @@ __all__ = [
     "save_pickle",
     "sgd",
     "sgd_momentum",
+    "sgd_nesterov",
     "submit_exercise",
     "Sequential",
     "ThreeLayerConvNet",
+    "WhitenedConvNet",
 ]

@@ -11,7 +11,17 @@ import argparse
 import sys
 
 from barenet import __version__
-from barenet.app import compare, download, evaluate, exercise, grading, optional, size, train
+from barenet.app import (
+    check,
+    compare,
+    download,
+    evaluate,
+    exercise,
+    grade,
+    optional,
+    size,
+    train,
+)
 from barenet.app.arguments import OneLineErrorParser
 from barenet.app.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from barenet.data import DownloadError
@@ -23,7 +33,7 @@ tune = optional.family(
 )
 
 #: The subcommand families, in the order ``barenet --help`` lists them.
-FAMILIES = (train, evaluate, tune, compare, size, download, grading, exercise)
+FAMILIES = (train, evaluate, tune, compare, size, download, check, grade, exercise)
 
 
 def build_parser() -> argparse.ArgumentParser:

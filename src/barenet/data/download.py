@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from barenet.archives import unpack
 from barenet.progress import interactive
 
-from .archives import unpack
 from .cache import CACHE_DIR_ENV, user_cache_dir
 
 
