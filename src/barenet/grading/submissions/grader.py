@@ -19,7 +19,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from barenet.archives import UnsafeArchiveError, safe_extract
+from barenet.archives import UnsafeArchiveError
 from barenet.grading.definitions.suite import suite_groups
 from barenet.grading.engine.judge import judge_suite
 from barenet.grading.engine.results import SuiteResult
@@ -32,12 +32,12 @@ from barenet.grading.sandboxed.exercise_names import EXERCISE_KEYS
 from barenet.grading.sandboxed.wire import WireError, decode, encode
 from barenet.grading.submissions.outcome import failed_outcome
 from barenet.grading.submissions.report import GradeReport
-from barenet.grading.submissions.response import load_failure, records_of
+from barenet.grading.submissions.response import found_keys, load_failure, records_of
 from barenet.grading.submissions.text import clean_text
 from barenet.grading.submissions.workdir import (
     bootstrap_code,
-    copy_submission_folder,
     install_child_code,
+    unpack_submission,
 )
 
 
@@ -104,8 +104,7 @@ class SubmissionGrader:
             return self.report(name, "crashed", "the grading process sent no readable result")
         if isinstance(response.get("load_error"), dict):
             return self.report(name, "invalid-submission", load_failure(response["load_error"]))
-        keys = response.get("keys") if isinstance(response.get("keys"), list) else []
-        keys = [str(k) for k in keys]
+        keys = found_keys(response)
         records = records_of(response, len(self.plans))
         result = judge_suite(self.groups, records, self.strict, self.seed, keys)
         return self.graded(name, result, keys)
@@ -146,12 +145,9 @@ class SubmissionGrader:
             workdir = scratch / "work"
             workdir.mkdir()
             try:
-                if path.is_dir():
-                    copy_submission_folder(path, workdir)
-                elif path.is_file():
-                    safe_extract(path, workdir)
-                else:
-                    return self.report(path.name, "invalid-submission", f"{path} does not exist")
+                unpack_submission(path, workdir)
+            except FileNotFoundError:
+                return self.report(path.name, "invalid-submission", f"{path} does not exist")
             except (UnsafeArchiveError, OSError) as exc:
                 return self.report(
                     path.name, "invalid-submission", f"unsafe or unreadable submission: {exc}"
