@@ -11,6 +11,7 @@ from barenet.app.arguments import OneLineErrorParser, non_negative_int, positive
 from barenet.app.check import add_convention_options
 from barenet.app.exit_codes import EXIT_OK, EXIT_USAGE
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S
+from barenet.grading.sandboxed.exercise_names import DEFAULT_EXERCISE, GRADED_EXERCISES
 from barenet.grading.submissions.exports import write_csv, write_gradescope, write_json_report
 from barenet.grading.submissions.grader import grade_folder, grade_submission
 
@@ -73,6 +74,13 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
         type=non_negative_int,
         help="seed of the test inputs (default: fresh; every report records it)",
     )
+    parser.add_argument(
+        "--exercise",
+        choices=tuple(GRADED_EXERCISES),
+        default=DEFAULT_EXERCISE,
+        help=f"the exercise graded (default {DEFAULT_EXERCISE}); its pickle holds one key "
+        "per function, e.g. conv_forward, conv_backward",
+    )
     add_convention_options(parser)
 
 
@@ -91,6 +99,7 @@ def run_grade(args: argparse.Namespace) -> int:
         print("barenet grade: --format gradescope grades one submission", file=sys.stderr)
         return EXIT_USAGE
     options = {"convention": args.convention, "strict": args.strict, "seed": args.seed}
+    options["exercise"] = args.exercise
     if single:
         reports = [grade_submission(target, timeout=args.timeout, **options)]
     else:
