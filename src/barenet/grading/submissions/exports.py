@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from barenet.grading.submissions.report import GradeReport
+from barenet.io import atomic_write, write_text_atomically
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
@@ -57,7 +58,7 @@ def csv_row(report: GradeReport) -> list[object]:
 
 def write_csv(reports: Sequence[GradeReport], path: str | os.PathLike) -> None:
     """One row per submission; see :data:`CSV_COLUMNS`."""
-    with open(path, "w", newline="") as handle:
+    with atomic_write(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for report in reports:
@@ -72,14 +73,15 @@ def write_json_report(
         data = {"submissions": [r.to_dict() for r in reports]}
     else:
         data = reports.to_dict()
-    Path(path).write_text(json.dumps(data, indent=2) + "\n")
+    write_text_atomically(path, json.dumps(data, indent=2) + "\n")
 
 
 def gradescope_results(report: GradeReport) -> dict:
     """Gradescope's ``results.json`` for one submission.
 
-    Top level: ``score`` (the points, out of 100), ``output`` (the summary), and
-    ``tests``, each with ``name``, ``score``, ``max_score``, ``status`` and
+    Top level: ``score`` (the points, out of 100), ``output`` (the summary, which the
+    student sees: status, reason and sandbox, never the seed), ``extra_data`` (the
+    seed, for the teacher), and ``tests``, each with ``name``, ``score``, ``max_score``, ``status`` and
     ``output`` (the test's line and its advice).
     """
     tests = []
@@ -97,12 +99,14 @@ def gradescope_results(report: GradeReport) -> dict:
         )
     summary = [f"Status: {report.status}"] + ([f"Reason: {report.reason}"] if report.reason else [])
     summary.append(f"Sandbox: {report.sandbox}")
-    summary.append(f"Seed: {report.seed} (barenet grade --seed {report.seed} repeats this grade)")
     return {
         "score": float(report.score),
         "output": "\n".join(summary),
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        # Stored by Gradescope, not shown to the student: a fixed seed shown to one
+        # student would reveal the inputs of every submission graded with it.
+        "extra_data": {"seed": report.seed, "isolation": report.isolation},
         "tests": tests,
     }
 
@@ -110,4 +114,4 @@ def gradescope_results(report: GradeReport) -> dict:
 def write_gradescope(report: GradeReport, path: str | os.PathLike) -> None:
     """Write :func:`gradescope_results` to ``path`` (Gradescope reads ``/autograder/results/results.json``)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(gradescope_results(report), indent=2) + "\n")
+    write_text_atomically(path, json.dumps(gradescope_results(report), indent=2) + "\n")
