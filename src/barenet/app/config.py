@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from barenet import layers, optim
@@ -118,10 +119,6 @@ class RunConfig:
             _check(self, name, 0.0, 1.0)
         _check(self, "learning_rate", 0.0, None)
         _check(self, "warmup_epochs", 0.0, None)
-        if self.warmup_epochs >= self.epochs:
-            raise ValueError(
-                f"--warmup-epochs must be below --epochs ({self.epochs}), got {self.warmup_epochs}"
-            )
         if not 0.0 <= self.lr_final <= 1.0:
             raise ValueError(f"--lr-final must be in [0, 1], got {self.lr_final}")
         if not 0.0 <= self.label_smoothing <= 1.0:
@@ -133,6 +130,10 @@ class RunConfig:
         for name in ("batch_size", "epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{flag(name)} must be >= 1, got {getattr(self, name)}")
+        if self.warmup_epochs >= self.epochs:
+            raise ValueError(
+                f"--warmup-epochs must be below --epochs ({self.epochs}), got {self.warmup_epochs}"
+            )
 
     @classmethod
     def recipe(cls, dataset: str, **settings: Any) -> RunConfig:
@@ -164,7 +165,8 @@ class RunConfig:
         if given.get("data") is not None and given.get("dataset"):
             raise ValueError("give --dataset or --data, not both")
         if given.get("data") is not None:
-            given["data"] = str(given["data"])
+            # Resolved: the run folder's config.json names the data from anywhere.
+            given["data"] = str(Path(given["data"]).expanduser().resolve())
         dataset = given.pop("dataset", None) or base.pop("dataset", None)
         dataset = dataset or ("cifar10" if given.get("data") else "digits")
         settings = {**base, **given}
