@@ -1,9 +1,6 @@
-"""Grade reports as a teacher's tools take them: terminal lines, JSON, CSV, Gradescope.
+"""Grade reports as a teacher's tools take them: JSON, CSV, Gradescope's results.json.
 
-Everything a submission controls (its file name, its exception messages) is
-cleaned before it reaches a terminal: escape sequences and other control
-characters are removed, so a message cannot rewrite lines, hide output or set
-the clipboard. CSV cells that a spreadsheet would read as a formula (starting
+The reports' text was cleaned when they were made (see :mod:`.text`). CSV cells that a spreadsheet would read as a formula (starting
 with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are escaped with a
 leading apostrophe.
 """
@@ -13,20 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from barenet.grading.grader import GradeReport
+from barenet.grading.submissions.report import GradeReport
+from barenet.io import atomic_write, write_text_atomically
 
-# ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), and
-# two-character escapes; also the 8-bit CSI and OSC introducers.
-ESCAPE_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]"
-    r"|\x9b[0-?]*[ -/]*[@-~]|\x9d[^\x07\x9c]*[\x07\x9c]?"
-)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
     "submission",
@@ -39,12 +28,6 @@ CSV_COLUMNS = [
     "reason",
     "isolation",
 ]
-
-
-def clean_text(text: object) -> str:
-    """``text`` without escape sequences or control characters (line breaks become spaces)."""
-    text = ESCAPE_SEQUENCE.sub("", str(text))
-    return "".join(c if c.isprintable() else (" " if c in "\n\r\t" else "") for c in text)
 
 
 def csv_cell(value: object) -> object:
@@ -75,7 +58,7 @@ def csv_row(report: GradeReport) -> list[object]:
 
 def write_csv(reports: Sequence[GradeReport], path: str | os.PathLike) -> None:
     """One row per submission; see :data:`CSV_COLUMNS`."""
-    with open(path, "w", newline="") as handle:
+    with atomic_write(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for report in reports:
@@ -90,7 +73,7 @@ def write_json_report(
         data = {"submissions": [r.to_dict() for r in reports]}
     else:
         data = reports.to_dict()
-    Path(path).write_text(json.dumps(data, indent=2) + "\n")
+    write_text_atomically(path, json.dumps(data, indent=2) + "\n")
 
 
 def gradescope_results(report: GradeReport) -> dict:
@@ -128,4 +111,4 @@ def gradescope_results(report: GradeReport) -> dict:
 def write_gradescope(report: GradeReport, path: str | os.PathLike) -> None:
     """Write :func:`gradescope_results` to ``path`` (Gradescope reads ``/autograder/results/results.json``)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(gradescope_results(report), indent=2) + "\n")
+    write_text_atomically(path, json.dumps(gradescope_results(report), indent=2) + "\n")

@@ -13,11 +13,11 @@ from collections.abc import Callable
 import numpy as np
 
 from barenet.gradcheck import eval_numerical_gradient_array
-from barenet.grading import diagnoses
-from barenet.grading.harness import Verdict
-from barenet.grading.judging import as_array, compare, items
+from barenet.grading.definitions import diagnoses
+from barenet.grading.engine.records import as_array, compare, items
+from barenet.grading.engine.results import Verdict
+from barenet.grading.engine.spec import Probe, TestSpec
 from barenet.grading.sandboxed.learner_calls import Call, Ref
-from barenet.grading.spec import Probe, TestSpec
 
 ACTIVATION_TOLERANCE = 1e-8
 EXTREMES = np.array([-1000.0, -745.0, -40.0, 0.0, 40.0, 745.0, 1000.0])

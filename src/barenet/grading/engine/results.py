@@ -1,6 +1,7 @@
 """Test results as data, and the lines and score a group of tests prints.
 
-A test's outcome is a :class:`TestResult`; a group's, a :class:`GroupResult`,
+A test's outcome is a :class:`TestResult`; a group's, a :class:`GroupResult`;
+the whole exercise's, a :class:`SuiteResult`. A group
 which prints one line per test (with its advice lines under it), then
 ``Tests passed: p/t`` and ``Score: s/100``. A wrapper returns a :class:`Score`:
 an ``int`` that prints as ``You secured a score of: s``, as the course's does.
@@ -173,3 +174,60 @@ class Score(int):
 
     def __repr__(self) -> str:
         return str(self)
+
+
+@dataclass(frozen=True)
+class SuiteResult(Counted):
+    """The results of every exercise's tests, as data.
+
+    Attributes
+    ----------
+    groups : tuple of GroupResult
+        One per wrapper, in the order Sigmoid, Relu, affine, SGD+momentum.
+    missing : tuple of str
+        Exercises the module or submission does not define.
+    found : tuple of str
+        The names it does define (so that a missing name can be told from a typo).
+    notes : tuple of str
+        Remarks on what was found.
+    seed : int
+        The seed of the test inputs.
+    """
+
+    groups: tuple[GroupResult, ...]
+    missing: tuple[str, ...] = ()
+    found: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    seed: int = 0
+
+    @property
+    def results(self) -> list[TestResult]:
+        return [result for group in self.groups for result in group.results]
+
+    def head_lines(self) -> list[str]:
+        """The lines before the tests: what is missing (with what was found), the notes."""
+        lines = []
+        if self.missing:
+            lines.append(
+                f"Missing: {', '.join(self.missing)} (their tests count as failed); "
+                f"found: {', '.join(self.found) or 'nothing'}"
+            )
+        return lines + [f"Note: {note}" for note in self.notes]
+
+    def lines(self) -> list[str]:
+        """What the suite prints: missing names, notes, each test with advice, summary, score."""
+        tests = [line for result in self.results for line in result.lines()]
+        return self.head_lines() + tests + summary_lines(self.passed, self.total)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict: score, counts, tests, missing, found, notes, seed."""
+        return {
+            "score": self.score,
+            "passed": self.passed,
+            "total": self.total,
+            "tests": [r.to_dict() for r in self.results],
+            "missing": list(self.missing),
+            "found": list(self.found),
+            "notes": list(self.notes),
+            "seed": self.seed,
+        }

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from barenet.grading import diagnoses
-from barenet.grading.harness import Verdict
-from barenet.grading.judging import as_array, compare, items
+from barenet.grading.definitions import diagnoses
+from barenet.grading.engine.records import as_array, compare, items
+from barenet.grading.engine.results import Verdict
+from barenet.grading.engine.spec import Probe, TestSpec, check_convention
 from barenet.grading.sandboxed.learner_calls import Call, Ref
-from barenet.grading.spec import Probe, TestSpec, check_convention
 
 AFFINE_TOLERANCE = 1e-7
 BATCH_SIZES = (4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16)

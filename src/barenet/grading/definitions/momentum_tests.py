@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from barenet.grading import diagnoses
-from barenet.grading.harness import Verdict
-from barenet.grading.judging import as_array, compare, dict_value, items
+from barenet.grading.definitions import diagnoses
+from barenet.grading.engine.records import as_array, compare, dict_value, items
+from barenet.grading.engine.results import Verdict
+from barenet.grading.engine.spec import Probe, TestSpec
 from barenet.grading.sandboxed.learner_calls import Call, Ref
-from barenet.grading.spec import Probe, TestSpec
 
 MOMENTUM_TOLERANCE = 1e-8
 DEFAULT_MOMENTUM = 0.9

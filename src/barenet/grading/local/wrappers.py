@@ -1,7 +1,7 @@
 """The exercise's test wrappers, called as the course calls them.
 
 Each wrapper runs one group of tests at once, prints its lines and returns a
-:class:`~barenet.grading.harness.Score`, so that the course's test cell works
+:class:`~barenet.grading.engine.results.Score`, so that the course's test cell works
 as written::
 
     >>> print(SigmoidTestWrapper())          # barenet's own Sigmoid   # doctest: +SKIP
@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from barenet.grading.activation_tests import relu_specs, sigmoid_specs
-from barenet.grading.affine_tests import affine_specs
-from barenet.grading.harness import GroupResult, Score
-from barenet.grading.momentum_tests import momentum_specs
-from barenet.grading.spec import TestSpec, check_convention, fresh_seed, run_in_process
+from barenet.grading.definitions.activation_tests import relu_specs, sigmoid_specs
+from barenet.grading.definitions.affine_tests import affine_specs
+from barenet.grading.definitions.momentum_tests import momentum_specs
+from barenet.grading.engine.results import GroupResult, Score
+from barenet.grading.engine.spec import TestSpec, check_convention, fresh_seed
+from barenet.grading.local.in_process import run_in_process
 
 
 def run_group(

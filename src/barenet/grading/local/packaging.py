@@ -22,7 +22,6 @@ import os
 import pickle
 import sys
 import sysconfig
-import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from types import ModuleType
 import cloudpickle
 
 from barenet.grading.sandboxed.exercise_names import ALL_KEYS, EXERCISE_KEYS
+from barenet.io import atomic_write
 
 SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git"}
 
@@ -98,18 +98,6 @@ def pickled_by_value(modules: Sequence[ModuleType]) -> Iterator[None]:
             cloudpickle.unregister_pickle_by_value(module)
 
 
-def current_umask() -> int:
-    """The process's umask (read by setting it and setting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def respect_umask(path: str | os.PathLike) -> None:
-    """Give a file made by ``mkstemp`` (mode 0600) the mode ``open`` would: 0666 minus umask."""
-    os.chmod(path, 0o666 & ~current_umask())
-
-
 def exercise_summary(keys: Sequence[object], where: str) -> list[str]:
     """Lines saying which exercises ``keys`` provide, which are missing, which keys are unknown.
 
@@ -131,26 +119,6 @@ def exercise_summary(keys: Sequence[object], where: str) -> list[str]:
     if unknown:
         lines.append(f"Warning: {where} has keys the grader does not use: {', '.join(unknown)}")
     return lines
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
-
-    A crash half-way never leaves a truncated file under the final name. The
-    file gets the usual mode (0666 minus the umask), not ``mkstemp``'s 0600.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        respect_umask(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_pickle(data_dict: dict, file_name: str, directory: str | os.PathLike = "models") -> Path:
@@ -177,7 +145,9 @@ def save_pickle(data_dict: dict, file_name: str, directory: str | os.PathLike = 
     path = Path(directory) / file_name
     with pickled_by_value(learner_modules(data_dict.values())):
         data = cloudpickle.dumps(data_dict)
-    atomic_write_bytes(path, data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as handle:
+        handle.write(data)
     print("\n".join(exercise_summary(list(data_dict), path.as_posix())))
     return path
 
@@ -208,6 +178,50 @@ def _files_under(folder: Path) -> list[Path]:
     return files
 
 
+def folder_entries(base: Path, folder_name: str) -> list[tuple[Path, str]]:
+    """The files of ``base/folder_name`` with their names in the zip; says what each pickle holds.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder is missing or empty.
+    """
+    folder = base / folder_name
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"submit_exercise: {folder} does not exist; save your work first, e.g. "
+            "save_pickle({...}, 'exercise_code.p') writes models/exercise_code.p"
+        )
+    files = _files_under(folder)
+    if not files:
+        raise FileNotFoundError(
+            f"submit_exercise: {folder} is empty; nothing to submit. Save your work "
+            "with save_pickle(...) first."
+        )
+    print(f"Adding folder {folder_name}/ ({len(files)} file{'s' * (len(files) != 1)})")
+    for file in files:
+        if file.suffix in PICKLE_SUFFIXES:
+            print("\n".join(pickle_summary(file, file.relative_to(base).as_posix())))
+    return [(f, f.relative_to(base).as_posix()) for f in files]
+
+
+def notebook_entries(base: Path) -> list[tuple[Path, str]]:
+    """The notebooks beside the folders, by name."""
+    notebooks = sorted(base.glob("*.ipynb"))
+    for notebook in notebooks:
+        print(f"Adding notebook {notebook.name}")
+    return [(notebook, notebook.name) for notebook in notebooks]
+
+
+def write_zip(zip_path: Path, entries: Sequence[tuple[Path, str]]) -> None:
+    """Write the entries into ``zip_path`` atomically (a crash leaves no half zip)."""
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(zip_path) as handle:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for file, arcname in entries:
+                archive.write(file, arcname)
+
+
 def submit_exercise(
     name: str,
     data_path: str | os.PathLike = ".",
@@ -235,41 +249,9 @@ def submit_exercise(
         When a relevant folder is missing or empty; no zip is written then.
     """
     base = Path(data_path)
-    entries: list[tuple[Path, str]] = []
-    for folder_name in relevant_folders:
-        folder = base / folder_name
-        if not folder.is_dir():
-            raise FileNotFoundError(
-                f"submit_exercise: {folder} does not exist; save your work first, e.g. "
-                "save_pickle({...}, 'exercise_code.p') writes models/exercise_code.p"
-            )
-        files = _files_under(folder)
-        if not files:
-            raise FileNotFoundError(
-                f"submit_exercise: {folder} is empty; nothing to submit. Save your work "
-                "with save_pickle(...) first."
-            )
-        print(f"Adding folder {folder_name}/ ({len(files)} file{'s' * (len(files) != 1)})")
-        for file in files:
-            if file.suffix in PICKLE_SUFFIXES:
-                print("\n".join(pickle_summary(file, file.relative_to(base).as_posix())))
-        entries += [(f, f.relative_to(base).as_posix()) for f in files]
-    for notebook in sorted(base.glob("*.ipynb")):
-        print(f"Adding notebook {notebook.name}")
-        entries.append((notebook, notebook.name))
-
+    entries = [entry for folder in relevant_folders for entry in folder_entries(base, folder)]
+    entries += notebook_entries(base)
     zip_path = Path(f"{name}.zip")
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{zip_path.name}.", suffix=".tmp", dir=zip_path.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for file, arcname in entries:
-                archive.write(file, arcname)
-        respect_umask(tmp)
-        os.replace(tmp, zip_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_zip(zip_path, entries)
     print(f"Zipped submission written to {zip_path.resolve()}")
     return zip_path
