@@ -57,6 +57,7 @@ from barenet.optim import (
 from barenet.sequential import Sequential
 from barenet.solver import Solver, TrainingDivergedError
 from barenet.tuning import findBestConfig, grid_search, random_search
+from barenet.whitened_convnet import WhitenedConvNet
 
 __version__ = "0.1.0"
 
@@ -69,9 +70,16 @@ _LAZY = {
     **dict.fromkeys(
         (
             "AffineTestWrapper",
+            "BatchNormTestWrapper",
+            "ConvTestWrapper",
+            "DropoutTestWrapper",
+            "GroupNormTestWrapper",
+            "LayerNormTestWrapper",
+            "MaxPoolTestWrapper",
             "ReluTestWrapper",
             "SGDMTestWrapper",
             "SigmoidTestWrapper",
+            "SpatialBatchNormTestWrapper",
             "check_file",
             "grade_folder",
             "grade_submission",
@@ -103,22 +111,28 @@ __all__ = [
     "ArrayDataset",
     "BCE",
     "BadImageError",
+    "BatchNormTestWrapper",
     "CIFAR10",
     "ClassificationNet",
     "ComposeTransform",
+    "ConvTestWrapper",
     "CrossEntropyFromLogits",
     "DataLoader",
     "Dataset",
     "DigitsDataset",
     "DownloadError",
     "Dropout",
+    "DropoutTestWrapper",
     "FlattenTransform",
     "GetHumanReadable",
+    "GroupNormTestWrapper",
     "ImageFolderDataset",
     "L1",
+    "LayerNormTestWrapper",
     "LeakyRelu",
     "Loss",
     "MSE",
+    "MaxPoolTestWrapper",
     "MemoryImageFolderDataset",
     "Network",
     "NormalizeTransform",
@@ -135,6 +149,7 @@ __all__ = [
     "Sigmoid",
     "SigmoidTestWrapper",
     "Solver",
+    "SpatialBatchNormTestWrapper",
     "Tanh",
     "TrainingDivergedError",
     "WarmupDecay",
@@ -169,4 +184,5 @@ __all__ = [
     "submit_exercise",
     "Sequential",
     "ThreeLayerConvNet",
+    "WhitenedConvNet",
 ]

@@ -19,25 +19,25 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from barenet.archives import UnsafeArchiveError, safe_extract
-from barenet.grading.definitions.suite import suite_groups
+from barenet.archives import UnsafeArchiveError
+from barenet.grading.definitions.suite import check_exercise, suite_groups
 from barenet.grading.engine.judge import judge_suite
 from barenet.grading.engine.results import SuiteResult
 from barenet.grading.engine.spec import check_convention, fresh_seed, suite_calls
 from barenet.grading.sandbox.cleanup import remove_tree
-from barenet.grading.sandbox.isolation import Isolation, detect_isolation
+from barenet.grading.sandbox.isolation import Isolation, required_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S, Limits
 from barenet.grading.sandbox.process import ChildOutcome, run_sandboxed
-from barenet.grading.sandboxed.exercise_names import EXERCISE_KEYS
+from barenet.grading.sandboxed.exercise_names import DEFAULT_EXERCISE, GRADED_EXERCISES
 from barenet.grading.sandboxed.wire import WireError, decode, encode
 from barenet.grading.submissions.outcome import failed_outcome
 from barenet.grading.submissions.report import GradeReport
-from barenet.grading.submissions.response import load_failure, records_of
+from barenet.grading.submissions.response import found_keys, load_failure, records_of
 from barenet.grading.submissions.text import clean_text
 from barenet.grading.submissions.workdir import (
     bootstrap_code,
-    copy_submission_folder,
     install_child_code,
+    unpack_submission,
 )
 
 
@@ -51,13 +51,15 @@ class SubmissionGrader:
         convention: str = "exact",
         strict: bool = False,
         seed: int | None = None,
+        exercise: str = DEFAULT_EXERCISE,
     ):
+        self.exercise = check_exercise(exercise)
         self.limits = limits
         self.isolation = isolation
         self.convention = check_convention(convention)
         self.strict = strict
         self.seed = fresh_seed() if seed is None else seed
-        self.groups = suite_groups(convention)
+        self.groups = suite_groups(convention, exercise)
         self.plans = suite_calls(self.groups, self.seed)
         self.request = encode({"plans": self.plans})
         self.user = isolation.child_user()
@@ -73,6 +75,7 @@ class SubmissionGrader:
             seed=self.seed,
             convention=self.convention,
             strict=self.strict,
+            exercise=self.exercise,
             **kwargs,
         )
 
@@ -104,10 +107,9 @@ class SubmissionGrader:
             return self.report(name, "crashed", "the grading process sent no readable result")
         if isinstance(response.get("load_error"), dict):
             return self.report(name, "invalid-submission", load_failure(response["load_error"]))
-        keys = response.get("keys") if isinstance(response.get("keys"), list) else []
-        keys = [str(k) for k in keys]
+        keys = found_keys(response)
         records = records_of(response, len(self.plans))
-        result = judge_suite(self.groups, records, self.strict, self.seed, keys)
+        result = judge_suite(self.groups, records, self.strict, self.seed, keys, self.exercise)
         return self.graded(name, result, keys)
 
     def graded(self, name: str, result: SuiteResult, keys: list[str]) -> GradeReport:
@@ -123,7 +125,7 @@ class SubmissionGrader:
             for r in result.results
         ]
         reason = None
-        if len(result.missing) == len(EXERCISE_KEYS):
+        if len(result.missing) == len(GRADED_EXERCISES[self.exercise]):
             found = ", ".join(keys) or "nothing"
             return self.report(
                 name,
@@ -146,12 +148,9 @@ class SubmissionGrader:
             workdir = scratch / "work"
             workdir.mkdir()
             try:
-                if path.is_dir():
-                    copy_submission_folder(path, workdir)
-                elif path.is_file():
-                    safe_extract(path, workdir)
-                else:
-                    return self.report(path.name, "invalid-submission", f"{path} does not exist")
+                unpack_submission(path, workdir)
+            except FileNotFoundError:
+                return self.report(path.name, "invalid-submission", f"{path} does not exist")
             except (UnsafeArchiveError, OSError) as exc:
                 return self.report(
                     path.name, "invalid-submission", f"unsafe or unreadable submission: {exc}"
@@ -175,10 +174,18 @@ def make_grader(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
 ) -> SubmissionGrader:
-    """The grader of a run, its settings validated (``ValueError`` names a wrong one)."""
+    """The grader of a run, its settings validated (``ValueError`` names a wrong one).
+
+    Raises
+    ------
+    NoIsolationError
+        When no ``isolation`` is given and no sandbox works here (fail closed).
+    """
     limits = limits or Limits(timeout_s=timeout)
-    return SubmissionGrader(limits, isolation or detect_isolation(), convention, strict, seed)
+    isolation = isolation or required_isolation()
+    return SubmissionGrader(limits, isolation, convention, strict, seed, exercise)
 
 
 def grade_submission(
@@ -189,6 +196,7 @@ def grade_submission(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
 ) -> GradeReport:
     """Grade one submission (a zip, or an unpacked folder holding ``models/``).
 
@@ -199,20 +207,23 @@ def grade_submission(
         Wall-clock seconds for the child, > 0 (ignored when ``limits`` is given).
     limits : Limits, optional
     isolation : Isolation, optional
-        Default: bubblewrap when it works on this machine, else none.
+        Default: the sandbox this machine offers; without one, ``NoIsolationError``
+        is raised unless ``no_isolation()`` is passed explicitly.
     convention : {"exact", "batch-mean"}
         How affine_backward's dw and db are expected (see the README).
     strict : bool
         Advice (overflow warnings, in-place writes, Python loops) costs points too.
     seed : int, optional
         Seed of the test inputs; fresh by default, recorded in the report.
+    exercise : str
+        The exercise graded, one of ``GRADED_EXERCISES`` (default: the first).
 
     Returns
     -------
     GradeReport
         Never raises for anything the submission contains or does.
     """
-    run = make_grader(timeout, limits, isolation, convention, strict, seed)
+    run = make_grader(timeout, limits, isolation, convention, strict, seed, exercise)
     return run.grade(Path(path))
 
 
@@ -229,6 +240,7 @@ def grade_folder(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
 ) -> list[GradeReport]:
     """Grade every zip in ``folder``, up to ``workers`` at a time (default: the cores).
 
@@ -236,7 +248,7 @@ def grade_folder(
     suffice: each one waits on its own child process.
     """
     paths = submissions_in(Path(folder))
-    run = make_grader(timeout, None, isolation, convention, strict, seed)
+    run = make_grader(timeout, None, isolation, convention, strict, seed, exercise)
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run.grade, paths))
