@@ -34,17 +34,14 @@ EVERY_AXIS = (
     "x is padded on every axis (np.pad(x, pad) pads N and C too): pad only H and W, "
     "np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))."
 )
-ONE_SIDE = (
-    "the padding is on one side only (pad zeros before, none after): pad both sides, "
-    "np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))."
-)
 STRIDE_IGNORED = (
     "the stride is ignored (out is the stride-1 convolution): step the window by "
     "conv_param['stride'], rows i*stride and columns j*stride."
 )
 SIZE_TOO_SMALL = (
     "the output is one row and column too small: Ho = 1 + (H + 2 * pad - HH) // stride "
-    "(the 1 + counts the first window), and likewise Wo."
+    "(the 1 + counts the first window), and likewise Wo; padding only before the image, "
+    "not after it, gives the same output (pad both sides)."
 )
 SIZE_TOO_LARGE = (
     "the output is one row and column too large: Ho = 1 + (H + 2 * pad - HH) // stride, "
@@ -93,7 +90,6 @@ def forward_mistakes(x, w, b, stride: int, pad: int) -> list[tuple[np.ndarray, s
             (conv_out(x, w, b, stride, 0), NOT_PADDED),
             (conv_out(pad_axes(x, (pad, pad), (0, 0)), w, b, stride, 0), ROWS_ONLY),
             (conv_out(pad_axes(x, (0, 0), (pad, pad)), w, b, stride, 0), COLUMNS_ONLY),
-            (conv_out(pad_axes(x, (pad, 0), (pad, 0)), w, b, stride, 0), ONE_SIDE),
         ]
     if stride > 1:
         mistakes.append((conv_out(x, w, b, 1, pad), STRIDE_IGNORED))
