@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from barenet.archives import UnsafeArchiveError
-from barenet.grading.definitions.suite import suite_groups
+from barenet.grading.definitions.suite import check_exercise, suite_groups
 from barenet.grading.engine.judge import judge_suite
 from barenet.grading.engine.results import SuiteResult
 from barenet.grading.engine.spec import check_convention, fresh_seed, suite_calls
@@ -29,7 +29,7 @@ from barenet.grading.sandbox.cleanup import remove_tree
 from barenet.grading.sandbox.isolation import Isolation, required_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S, Limits
 from barenet.grading.sandbox.process import ChildOutcome, run_sandboxed
-from barenet.grading.sandboxed.exercise_names import EXERCISE_KEYS
+from barenet.grading.sandboxed.exercise_names import DEFAULT_EXERCISE, GRADED_EXERCISES
 from barenet.grading.sandboxed.wire import WireError, decode, encode
 from barenet.grading.submissions.outcome import failed_outcome
 from barenet.grading.submissions.report import GradeReport
@@ -52,13 +52,15 @@ class SubmissionGrader:
         convention: str = "exact",
         strict: bool = False,
         seed: int | None = None,
+        exercise: str = DEFAULT_EXERCISE,
     ):
+        self.exercise = check_exercise(exercise)
         self.limits = limits
         self.isolation = isolation
         self.convention = check_convention(convention)
         self.strict = strict
         self.seed = fresh_seed() if seed is None else seed
-        self.groups = suite_groups(convention)
+        self.groups = suite_groups(convention, exercise)
         self.plans = suite_calls(self.groups, self.seed)
         self.request = encode({"plans": self.plans})
         self.user = isolation.child_user()
@@ -74,6 +76,7 @@ class SubmissionGrader:
             seed=self.seed,
             convention=self.convention,
             strict=self.strict,
+            exercise=self.exercise,
             **kwargs,
         )
 
@@ -109,7 +112,7 @@ class SubmissionGrader:
             return self.report(name, "invalid-submission", load_failure(response["load_error"]))
         keys = found_keys(response)
         records = records_of(response, len(self.plans))
-        result = judge_suite(self.groups, records, self.strict, self.seed, keys)
+        result = judge_suite(self.groups, records, self.strict, self.seed, keys, self.exercise)
         return self.graded(name, result, keys)
 
     def graded(self, name: str, result: SuiteResult, keys: list[str]) -> GradeReport:
@@ -125,7 +128,7 @@ class SubmissionGrader:
             for r in result.results
         ]
         reason = None
-        if len(result.missing) == len(EXERCISE_KEYS):
+        if len(result.missing) == len(GRADED_EXERCISES[self.exercise]):
             found = ", ".join(keys) or "nothing"
             return self.report(
                 name,
@@ -174,6 +177,7 @@ def make_grader(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
 ) -> SubmissionGrader:
     """The grader of a run, its settings validated (``ValueError`` names a wrong one).
 
@@ -183,7 +187,8 @@ def make_grader(
         When no ``isolation`` is given and no sandbox works here (fail closed).
     """
     limits = limits or Limits(timeout_s=timeout)
-    return SubmissionGrader(limits, isolation or required_isolation(), convention, strict, seed)
+    isolation = isolation or required_isolation()
+    return SubmissionGrader(limits, isolation, convention, strict, seed, exercise)
 
 
 def grade_submission(
@@ -194,6 +199,7 @@ def grade_submission(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
 ) -> GradeReport:
     """Grade one submission (a zip, or an unpacked folder holding ``models/``).
 
@@ -212,13 +218,15 @@ def grade_submission(
         Advice (overflow warnings, in-place writes, Python loops) costs points too.
     seed : int, optional
         Seed of the test inputs; fresh by default, recorded in the report.
+    exercise : str
+        The exercise graded, one of ``GRADED_EXERCISES`` (default: the first).
 
     Returns
     -------
     GradeReport
         Never raises for anything the submission contains or does.
     """
-    run = make_grader(timeout, limits, isolation, convention, strict, seed)
+    run = make_grader(timeout, limits, isolation, convention, strict, seed, exercise)
     return run.grade(Path(path))
 
 
@@ -235,6 +243,7 @@ def grade_folder(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
 ) -> list[GradeReport]:
     """Grade every zip in ``folder``, up to ``workers`` at a time (default: the cores).
 
@@ -242,7 +251,7 @@ def grade_folder(
     suffice: each one waits on its own child process.
     """
     paths = submissions_in(Path(folder))
-    run = make_grader(timeout, None, isolation, convention, strict, seed)
+    run = make_grader(timeout, None, isolation, convention, strict, seed, exercise)
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run.grade, paths))
