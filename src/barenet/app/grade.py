@@ -9,10 +9,12 @@ from pathlib import Path
 
 from barenet.app.arguments import OneLineErrorParser, non_negative_int, positive_float
 from barenet.app.check import add_convention_options
-from barenet.app.exit_codes import EXIT_OK, EXIT_USAGE
+from barenet.app.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from barenet.grading.sandbox.isolation import NoIsolationError, no_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S
 from barenet.grading.submissions.exports import write_csv, write_gradescope, write_json_report
 from barenet.grading.submissions.grader import grade_folder, grade_submission
+from barenet.grading.submissions.report import GradeReport
 
 
 def seconds(text: str) -> float:
@@ -73,33 +75,27 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
         type=non_negative_int,
         help="seed of the test inputs (default: fresh; every report records it)",
     )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade without file-system and network isolation where no sandbox works (every "
+        "report says so); without it, grade refuses to run submissions unisolated (exit 2)",
+    )
     add_convention_options(parser)
 
 
-def run_grade(args: argparse.Namespace) -> int:
-    """``barenet grade``: print each submission's lines and score; write JSON/CSV.
-
-    Returns 0 when every submission got a report (whatever its status and score),
-    2 for bad arguments or when the input does not exist or holds no submission.
-    """
-    target = Path(args.submission)
-    if not target.exists():
-        print(f"barenet grade: {target} does not exist", file=sys.stderr)
-        return EXIT_USAGE
-    single = target.is_file() or (target / "models").is_dir()
-    if args.format == "gradescope" and not single:
-        print("barenet grade: --format gradescope grades one submission", file=sys.stderr)
-        return EXIT_USAGE
+def grade_reports(target: Path, single: bool, args: argparse.Namespace) -> list[GradeReport]:
+    """Every submission's report (raises ``NoIsolationError`` before any runs)."""
+    isolation = no_isolation("--no-sandbox") if args.no_sandbox else None
     options = {"convention": args.convention, "strict": args.strict, "seed": args.seed}
     if single:
-        reports = [grade_submission(target, timeout=args.timeout, **options)]
-    else:
-        reports = grade_folder(target, args.timeout, args.workers or None, **options)
-        if not reports:
-            print(f"barenet grade: no .zip submissions in {target}", file=sys.stderr)
-            return EXIT_USAGE
-    for report in reports:
-        print("\n".join(report.lines()))
+        return [grade_submission(target, timeout=args.timeout, isolation=isolation, **options)]
+    workers = args.workers or None
+    return grade_folder(target, args.timeout, workers, isolation=isolation, **options)
+
+
+def write_reports(reports: list[GradeReport], single: bool, args: argparse.Namespace) -> None:
+    """The JSON, Gradescope and CSV files asked for."""
     if args.format == "gradescope":
         path = args.json or "results.json"
         write_gradescope(reports[0], path)
@@ -111,7 +107,37 @@ def run_grade(args: argparse.Namespace) -> int:
     if csv_path:
         write_csv(reports, csv_path)
         print(f"CSV written to {csv_path} ({len(reports)} line{'s' * (len(reports) != 1)})")
-    return EXIT_OK
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """``barenet grade``: print each submission's lines and score; write JSON/CSV.
+
+    Returns 0 when every submission was graded (whatever its score); 1 when at
+    least one was not (status timeout, crashed, invalid-submission or
+    grader-error: its report says why, and every report is still written); 2 for
+    bad arguments, an input that does not exist or holds no submission, or no
+    sandbox without ``--no-sandbox``.
+    """
+    target = Path(args.submission)
+    if not target.exists():
+        print(f"barenet grade: {target} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    single = target.is_file() or (target / "models").is_dir()
+    if args.format == "gradescope" and not single:
+        print("barenet grade: --format gradescope grades one submission", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        reports = grade_reports(target, single, args)
+    except NoIsolationError as error:
+        print(f"barenet grade: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if not reports:
+        print(f"barenet grade: no .zip submissions in {target}", file=sys.stderr)
+        return EXIT_USAGE
+    for report in reports:
+        print("\n".join(report.lines()))
+    write_reports(reports, single, args)
+    return EXIT_OK if all(report.status == "graded" for report in reports) else EXIT_FAILED
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
