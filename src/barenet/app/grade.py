@@ -12,6 +12,7 @@ from barenet.app.check import add_convention_options
 from barenet.app.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from barenet.grading.sandbox.isolation import NoIsolationError, no_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S
+from barenet.grading.sandboxed.exercise_names import DEFAULT_EXERCISE, GRADED_EXERCISES
 from barenet.grading.submissions.exports import write_csv, write_gradescope, write_json_report
 from barenet.grading.submissions.grader import grade_folder, grade_submission
 from barenet.grading.submissions.report import GradeReport
@@ -76,6 +77,13 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of the test inputs (default: fresh; every report records it)",
     )
     parser.add_argument(
+        "--exercise",
+        choices=tuple(GRADED_EXERCISES),
+        default=DEFAULT_EXERCISE,
+        help=f"the exercise graded (default {DEFAULT_EXERCISE}); its pickle holds one key "
+        "per function, e.g. conv_forward, conv_backward",
+    )
+    parser.add_argument(
         "--no-sandbox",
         action="store_true",
         help="grade without file-system and network isolation where no sandbox works (every "
@@ -88,6 +96,7 @@ def grade_reports(target: Path, single: bool, args: argparse.Namespace) -> list[
     """Every submission's report (raises ``NoIsolationError`` before any runs)."""
     isolation = no_isolation("--no-sandbox") if args.no_sandbox else None
     options = {"convention": args.convention, "strict": args.strict, "seed": args.seed}
+    options["exercise"] = args.exercise
     if single:
         return [grade_submission(target, timeout=args.timeout, isolation=isolation, **options)]
     workers = args.workers or None

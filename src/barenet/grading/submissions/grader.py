@@ -20,15 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from barenet.archives import UnsafeArchiveError
-from barenet.grading.definitions.suite import suite_groups
+from barenet.grading.definitions.suite import check_exercise, suite_groups
 from barenet.grading.engine.judge import judge_suite
 from barenet.grading.engine.results import SuiteResult
 from barenet.grading.engine.spec import check_convention, fresh_seed, suite_calls
+from barenet.grading.sandbox.child_user import fresh_uid
 from barenet.grading.sandbox.cleanup import remove_tree
 from barenet.grading.sandbox.isolation import Isolation, required_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S, Limits
 from barenet.grading.sandbox.process import ChildOutcome, run_sandboxed
-from barenet.grading.sandboxed.exercise_names import EXERCISE_KEYS
+from barenet.grading.sandboxed.exercise_names import DEFAULT_EXERCISE, GRADED_EXERCISES
 from barenet.grading.sandboxed.wire import WireError, decode, encode
 from barenet.grading.submissions.outcome import failed_outcome
 from barenet.grading.submissions.report import GradeReport
@@ -51,13 +52,15 @@ class SubmissionGrader:
         convention: str = "exact",
         strict: bool = False,
         seed: int | None = None,
+        exercise: str = DEFAULT_EXERCISE,
     ):
+        self.exercise = check_exercise(exercise)
         self.limits = limits
         self.isolation = isolation
         self.convention = check_convention(convention)
         self.strict = strict
         self.seed = fresh_seed() if seed is None else seed
-        self.groups = suite_groups(convention)
+        self.groups = suite_groups(convention, exercise)
         self.plans = suite_calls(self.groups, self.seed)
         self.request = encode({"plans": self.plans})
         self.user = isolation.child_user()
@@ -73,12 +76,15 @@ class SubmissionGrader:
             seed=self.seed,
             convention=self.convention,
             strict=self.strict,
+            exercise=self.exercise,
             **kwargs,
         )
 
     def run_child(self, workdir: Path, library: Path) -> ChildOutcome:
+        """Run the child as a user of its own (a fresh uid per submission when root)."""
+        user = self.isolation.child_user(fresh_uid()) if os.geteuid() == 0 else self.user
         argv = [sys.executable, "-I", "-c", bootstrap_code(library), str(workdir)]
-        argv += ["{response_fd}", str(self.user.uid_for_child())]
+        argv += ["{response_fd}", str(user.uid_for_child())]
         return run_sandboxed(
             argv,
             workdir,
@@ -86,7 +92,7 @@ class SubmissionGrader:
             self.isolation,
             request=self.request,
             extra_ro=(library,),
-            user=self.user,
+            user=user,
         )
 
     def judge(self, name: str, outcome: ChildOutcome) -> GradeReport:
@@ -106,7 +112,7 @@ class SubmissionGrader:
             return self.report(name, "invalid-submission", load_failure(response["load_error"]))
         keys = found_keys(response)
         records = records_of(response, len(self.plans))
-        result = judge_suite(self.groups, records, self.strict, self.seed, keys)
+        result = judge_suite(self.groups, records, self.strict, self.seed, keys, self.exercise)
         return self.graded(name, result, keys)
 
     def graded(self, name: str, result: SuiteResult, keys: list[str]) -> GradeReport:
@@ -122,7 +128,7 @@ class SubmissionGrader:
             for r in result.results
         ]
         reason = None
-        if len(result.missing) == len(EXERCISE_KEYS):
+        if len(result.missing) == len(GRADED_EXERCISES[self.exercise]):
             found = ", ".join(keys) or "nothing"
             return self.report(
                 name,
@@ -171,6 +177,7 @@ def make_grader(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
 ) -> SubmissionGrader:
     """The grader of a run, its settings validated (``ValueError`` names a wrong one).
 
@@ -180,7 +187,8 @@ def make_grader(
         When no ``isolation`` is given and no sandbox works here (fail closed).
     """
     limits = limits or Limits(timeout_s=timeout)
-    return SubmissionGrader(limits, isolation or required_isolation(), convention, strict, seed)
+    isolation = isolation or required_isolation()
+    return SubmissionGrader(limits, isolation, convention, strict, seed, exercise)
 
 
 def grade_submission(
@@ -191,6 +199,7 @@ def grade_submission(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
 ) -> GradeReport:
     """Grade one submission (a zip, or an unpacked folder holding ``models/``).
 
@@ -209,13 +218,15 @@ def grade_submission(
         Advice (overflow warnings, in-place writes, Python loops) costs points too.
     seed : int, optional
         Seed of the test inputs; fresh by default, recorded in the report.
+    exercise : str
+        The exercise graded, one of ``GRADED_EXERCISES`` (default: the first).
 
     Returns
     -------
     GradeReport
         Never raises for anything the submission contains or does.
     """
-    run = make_grader(timeout, limits, isolation, convention, strict, seed)
+    run = make_grader(timeout, limits, isolation, convention, strict, seed, exercise)
     return run.grade(Path(path))
 
 
@@ -232,6 +243,7 @@ def grade_folder(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
 ) -> list[GradeReport]:
     """Grade every zip in ``folder``, up to ``workers`` at a time (default: the cores).
 
@@ -239,7 +251,7 @@ def grade_folder(
     suffice: each one waits on its own child process.
     """
     paths = submissions_in(Path(folder))
-    run = make_grader(timeout, None, isolation, convention, strict, seed)
+    run = make_grader(timeout, None, isolation, convention, strict, seed, exercise)
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run.grade, paths))

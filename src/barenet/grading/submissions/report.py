@@ -33,6 +33,8 @@ class GradeReport:
         ``"bubblewrap"`` or ``"none"``.
     seed, convention, strict
         The settings of the grade; the seed repeats the same inputs.
+    exercise : str
+        The exercise graded (``neural-networks``, ``batchnorm-dropout``, ``convnet``).
     """
 
     submission: str
@@ -45,6 +47,7 @@ class GradeReport:
     seed: int = 0
     convention: str = "exact"
     strict: bool = False
+    exercise: str = "neural-networks"
 
     @property
     def passed(self) -> int:
@@ -84,6 +87,7 @@ class GradeReport:
             "seed": self.seed,
             "convention": self.convention,
             "strict": self.strict,
+            "exercise": self.exercise,
             "barenet_version": __version__,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
