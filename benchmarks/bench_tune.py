@@ -24,8 +24,9 @@ from optuna.trial import TrialState
 
 from barenet.app.config import RunConfig
 from barenet.app.run_data import build_data
-from barenet.app.tune_space import space_from_flags
-from barenet.app.tune_study import run_study
+from barenet.app.tune.config import TrialSettings
+from barenet.app.tune.study import StudySettings, run_study
+from barenet.search_space import space_from_flags
 
 SPACE = [
     "learning_rate=log:1e-4:1e-2",
@@ -38,31 +39,34 @@ SPACE = [
 SEARCHES = [("random", "random", "none"), ("tpe", "tpe", "median")]
 
 
-def load_loaders(zip_path: Path, images: int, batch_size: int):
-    """(train, val, input size) for a seeded subset of ``images`` training images."""
+def load_trials(args) -> TrialSettings:
+    """The fixed settings and data of every trial: a seeded subset of ``args.images``
+    training images, a one-hidden-layer net (its width tuned), no early stopping."""
     config = RunConfig.recipe(
         "cifar10",
-        data=str(zip_path),
+        data=str(args.zip),
         val_fraction=0.1,
-        seed=0,
-        limit=images,
-        batch_size=batch_size,
+        seed=args.seed,
+        limit=args.images,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        patience=None,
+        hidden_size=[100],
         flip=False,
         crop=0,
         zca=0.0,  # as measured for the README: per-channel standardisation
     )
-    data = build_data(config)
-    return data.train, data.val, data.input_size
+    return TrialSettings(config, build_data(config))
 
 
-def search(name, sampler, pruner, loaders, base, args) -> dict:
+def search(name, sampler, pruner, trials: TrialSettings, args) -> dict:
     out = args.out / name
     shutil.rmtree(out, ignore_errors=True)  # each benchmark run starts a fresh study
     start = time.perf_counter()
-    study = run_study(
-        out, space_from_flags(SPACE), base, loaders, trials=args.trials, epochs=args.epochs,
-        sampler=sampler, pruner=pruner, seed=args.seed, workers=args.workers, progress=False,
-    )  # fmt: skip
+    settings = StudySettings(
+        sampler=sampler, pruner=pruner, trials=args.trials, workers=args.workers
+    )
+    study = run_study(out, space_from_flags(SPACE), trials, settings, progress=False)
     wall = time.perf_counter() - start
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     return {
@@ -90,9 +94,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=root / "benchmarks" / "out" / "tune")
     args = parser.parse_args(argv)
 
-    train, val, input_size = load_loaders(args.zip, args.images, args.batch_size)
-    base = {"input_size": input_size, "num_classes": 10, "std": "he", "seed": args.seed}
-    rows = [search(*s, (train, val), base, args) for s in SEARCHES]
+    trials = load_trials(args)
+    train, val = trials.data.train, trials.data.val
+    rows = [search(*s, trials, args) for s in SEARCHES]
 
     print(
         f"\n{args.trials} trials of up to {args.epochs} epochs on {len(train.dataset)} CIFAR-10 "

@@ -1,5 +1,6 @@
 """barenet: neural networks in plain NumPy, every gradient written by hand."""
 
+from barenet.convnet import ThreeLayerConvNet
 from barenet.data import (
     CIFAR10,
     ArrayDataset,
@@ -40,7 +41,20 @@ from barenet.memory import (
     network_size_breakdown,
 )
 from barenet.networks import ClassificationNet, Network
-from barenet.optim import SGD, Adam, Optimizer, SGDMomentum, adam, sgd, sgd_momentum
+from barenet.optim import (
+    SGD,
+    Adam,
+    Optimizer,
+    SGDMomentum,
+    SGDNesterov,
+    WarmupDecay,
+    WeightAverage,
+    adam,
+    sgd,
+    sgd_momentum,
+    sgd_nesterov,
+)
+from barenet.sequential import Sequential
 from barenet.solver import Solver, TrainingDivergedError
 from barenet.tuning import findBestConfig, grid_search, random_search
 
@@ -117,11 +131,14 @@ __all__ = [
     "SGD",
     "SGDMTestWrapper",
     "SGDMomentum",
+    "SGDNesterov",
     "Sigmoid",
     "SigmoidTestWrapper",
     "Solver",
     "Tanh",
     "TrainingDivergedError",
+    "WarmupDecay",
+    "WeightAverage",
     "adam",
     "affine_backward",
     "affine_forward",
@@ -148,5 +165,8 @@ __all__ = [
     "save_pickle",
     "sgd",
     "sgd_momentum",
+    "sgd_nesterov",
     "submit_exercise",
+    "Sequential",
+    "ThreeLayerConvNet",
 ]

@@ -20,10 +20,8 @@ import numpy as np
 from barenet.layers import LeakyRelu, Relu
 from barenet.networks import ClassificationNet
 from barenet.optim import Adam
+from barenet.search_space import SearchSpace, space_from_pairs
 from barenet.solver import Solver, TrainingDivergedError
-
-#: The kinds of random search space: ``([low, high], kind)`` or ``([a, b, ...], "item")``.
-RANDOM_KINDS = ("log", "int", "float", "item")
 
 #: Solver arguments that a search sets itself and a config may not override.
 _SOLVER_RESERVED = {"model", "train_dataloader", "val_dataloader"}
@@ -96,60 +94,20 @@ def split_config(
     return model_kwargs, solver_kwargs
 
 
-def _check_random_space(key: str, space: Any) -> tuple[Sequence, str]:
-    """Validate one ``(values, kind)`` pair; the error names ``key`` and what was expected."""
-    if not (isinstance(space, Sequence) and len(space) == 2 and isinstance(space[1], str)):
-        raise ValueError(
-            f"random_search_spaces[{key!r}] must be a pair (values, kind) with kind one of "
-            f"{RANDOM_KINDS}; got {space!r}"
-        )
-    values, kind = space
-    if kind not in RANDOM_KINDS:
-        raise ValueError(
-            f"random_search_spaces[{key!r}]: kind must be one of {RANDOM_KINDS}, got {kind!r}"
-        )
-    if isinstance(values, str) or not isinstance(values, Sequence) or len(values) == 0:
-        raise ValueError(
-            f"random_search_spaces[{key!r}]: values must be a non-empty list, got {values!r}"
-        )
-    if kind == "item":
-        return values, kind
-    if len(values) != 2:
-        raise ValueError(
-            f"random_search_spaces[{key!r}]: a {kind!r} space is a range [low, high], got {values!r}"
-        )
-    low, high = values
-    numbers = all(
-        isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values
-    )
-    if not numbers or not all(math.isfinite(v) for v in values) or low > high:
-        raise ValueError(
-            f"random_search_spaces[{key!r}]: {kind!r} needs finite numbers with low <= high, "
-            f"got {values!r}"
-        )
-    if kind == "log" and low <= 0:
-        raise ValueError(f"random_search_spaces[{key!r}]: 'log' needs low > 0, got {values!r}")
-    if kind == "int" and not all(float(v).is_integer() for v in values):
-        raise ValueError(
-            f"random_search_spaces[{key!r}]: 'int' needs whole numbers, got {values!r}"
-        )
-    return values, kind
+def random_space(random_search_spaces: Mapping[str, Any]) -> SearchSpace:
+    """The course's ``{key: (values, kind)}`` as a :class:`~barenet.search_space.SearchSpace`.
+
+    Raises
+    ------
+    ValueError
+        Naming the key, when an entry is not a pair or its values do not fit its kind.
+    """
+    return space_from_pairs(random_search_spaces, "random_search_spaces")
 
 
 def sample_config(random_search_spaces: Mapping[str, Any], rng: np.random.Generator) -> dict:
     """Draw one config: log-uniform, uniform integer (both ends included), uniform, or one item."""
-    config = {}
-    for key, space in random_search_spaces.items():
-        values, kind = _check_random_space(key, space)
-        if kind == "log":
-            config[key] = float(10 ** rng.uniform(math.log10(values[0]), math.log10(values[1])))
-        elif kind == "int":
-            config[key] = int(rng.integers(int(values[0]), int(values[1]), endpoint=True))
-        elif kind == "float":
-            config[key] = float(rng.uniform(values[0], values[1]))
-        else:
-            config[key] = values[int(rng.integers(len(values)))]
-    return config
+    return random_space(random_search_spaces).draw(rng)
 
 
 def grid_configs(grid_search_spaces: Mapping[str, Iterable]) -> list[dict]:
@@ -278,8 +236,9 @@ def random_search(
     ----------
     random_search_spaces : dict
         ``{key: ([low, high], kind)}`` with kind ``'log'`` (log-uniform, low > 0),
-        ``'int'`` (uniform integer, both ends included) or ``'float'`` (uniform), or
-        ``{key: ([a, b, ...], 'item')}`` for one of the listed values.
+        ``'int'`` (uniform integer, both ends included), ``'float'`` (uniform) or
+        ``'logint'``, or ``{key: ([a, b, ...], 'item')}`` for one of the listed values;
+        the grammar of :mod:`barenet.search_space`, which ``barenet tune`` shares.
     num_search : int
         Number of configs.
     seed : int or None
@@ -290,10 +249,9 @@ def random_search(
     spaces = _default_random() if random_search_spaces is None else random_search_spaces
     if int(num_search) < 1:
         raise ValueError(f"num_search must be >= 1, got {num_search!r}")
-    for key, space in spaces.items():
-        _check_random_space(key, space)
+    space = random_space(spaces)
     rng = np.random.default_rng(seed)
-    configs = [sample_config(spaces, rng) for _ in range(int(num_search))]
+    configs = [space.draw(rng) for _ in range(int(num_search))]
     return findBestConfig(
         train_loader, val_loader, configs, epochs, patience, model_class, seed=seed
     )

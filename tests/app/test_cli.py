@@ -293,14 +293,17 @@ def test_ctrl_c_saves_what_was_reached_and_resume_continues(tmp_path):
 
 def test_limit_takes_a_random_subset_of_every_class(tmp_path, small_cifar_zip, monkeypatch):
     from barenet.app.config import RunConfig
-    from barenet.app.run_data import load_arrays
+    from barenet.app.run_data import data_settings
+    from barenet.data.prepare import load_split_arrays
 
     monkeypatch.setenv("BARENET_CACHE_DIR", str(tmp_path / "cache"))
     config = RunConfig(data=str(small_cifar_zip), dataset="cifar10", limit=30)
-    (images, labels), (val_images, val_labels), _, classes = load_arrays(config)
+    (images, labels), (val_images, val_labels), _, classes = load_split_arrays(
+        data_settings(config)
+    )
     assert len(labels) == 30 and len(classes) == 10
     assert len(np.unique(labels)) >= 8  # not the first 30 files, which are all airplanes
-    again = load_arrays(config)[0][1]
+    again = load_split_arrays(data_settings(config))[0][1]
     np.testing.assert_array_equal(labels, again)
 
 

@@ -142,11 +142,12 @@ def test_a_zca_run_saves_its_whitening_and_evaluate_and_resume_reuse_it(
 
 def test_a_zca_run_feeds_the_network_whitened_images(workdir):
     from barenet.app.config import RunConfig
-    from barenet.app.run_data import build_data, load_arrays
+    from barenet.app.run_data import build_data, data_settings
+    from barenet.data.prepare import load_split_arrays
 
     config = RunConfig(limit=300, zca=0.1, flip=True)
     data = build_data(config)
-    (x_train, _), (x_val, _), _, _ = load_arrays(config)
+    (x_train, _), (x_val, _), _, _ = load_split_arrays(data_settings(config))
     assert data.whitening.image_shape == (8, 8, 1) and data.whitening.flip_symmetric
     np.testing.assert_allclose(
         data.whitening.mean,

@@ -124,7 +124,7 @@ def test_two_commands_on_one_storage_share_the_study(workdir, capsys):
         (["--trials", "0"], "argument --trials: must be >= 1"),
         (["--sampler", "annealing"], "argument --sampler: invalid choice"),
         ([], "--param: give the settings to search"),
-        (["--param", "learning_rate=log:1e-2:1e-4"], "--param 'learning_rate': needs LOW < HIGH"),
+        (["--param", "learning_rate=log:1e-2:1e-4"], "--param 'learning_rate': needs LOW <= HIGH"),
         (["--param", "dropout=float:0:1.5"], "--param dropout: --dropout must be in [0, 1)"),
         (["--param", "flip=choice:true,maybe"], "--param flip: --flip takes true or false"),
         (["--param", "seed=int:0:9"], "--param seed: --seed is fixed for the whole study"),
@@ -209,7 +209,7 @@ def test_a_study_without_a_complete_trial_exits_1_and_retrains_nothing(
 ):
     import optuna
 
-    from barenet.app.tune_objective import TrialObjective
+    from barenet.app.tune.objective import TrialObjective
 
     def pruned(self, trial):
         raise optuna.TrialPruned

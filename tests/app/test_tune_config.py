@@ -3,8 +3,8 @@
 import pytest
 
 from barenet.app.config import RunConfig
-from barenet.app.tune_config import check_space, trial_config, tunable_names
-from barenet.app.tune_space import space_from_flags
+from barenet.app.tune.config import check_space, trial_config, tunable_names
+from barenet.search_space import space_from_flags
 
 CIFAR = RunConfig.recipe("cifar10")
 

@@ -8,10 +8,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 from postgres_server import postgres_server, why_unavailable
-from tune_helpers import BASE, digits_loaders, small_space
+from tune_helpers import digits_trials, small_space
 
-from barenet.app.tune_storage import open_storage
-from barenet.app.tune_study import run_study
+from barenet.app.tune.storage import open_storage
+from barenet.app.tune.study import StudySettings, run_study
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +24,13 @@ def postgres_url():
 
 
 def test_workers_and_a_second_machine_share_a_study_in_postgresql(tmp_path, postgres_url):
-    loaders = digits_loaders(train_images=200)
+    trials = digits_trials(limit=200, epochs=2)
     first, second = tmp_path / "first", tmp_path / "second"
-    run_study(first, small_space(), BASE, loaders, trials=6, epochs=2, workers=2,
-              storage=postgres_url, study_name="shared", progress=False)  # fmt: skip
+    shared = {"storage": postgres_url, "study_name": "shared"}
+    run_study(first, small_space(), trials, StudySettings(trials=6, workers=2, **shared),
+              progress=False)  # fmt: skip
     # Another machine runs the same command with the same storage and study name: it joins.
-    run_study(second, small_space(), BASE, loaders, trials=9, epochs=2,
-              storage=postgres_url, study_name="shared", progress=False)  # fmt: skip
+    run_study(second, small_space(), trials, StudySettings(trials=9, **shared), progress=False)
 
     study = optuna.load_study(study_name="shared", storage=open_storage(postgres_url))
     trials = study.get_trials()

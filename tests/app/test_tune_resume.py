@@ -12,18 +12,27 @@ import time
 from pathlib import Path
 
 from optuna.trial import TrialState
-from tune_helpers import digits_loaders, load_trials
+from tune_helpers import digits_trials, load_trials
 
-from barenet.app.tune_study import load_settings, run_study
+from barenet.app.tune.study import StudySettings, load_settings, run_study
 
 SCRIPT = """
-import sys
+import sys, time
 sys.path.insert(0, {helpers!r})
-from tune_helpers import BASE, digits_loaders, small_space
-from barenet.app.tune_study import run_study
-loaders = digits_loaders(train_images=200, batch_size=50, delay=0.1)  # about 1.2 s a trial
-run_study({out!r}, small_space(), BASE, loaders, trials=40, epochs=3,
-          sampler="random", pruner="none", progress=False, workers={workers})
+from tune_helpers import digits_trials, small_space
+from barenet.app.tune.study import StudySettings, run_study
+from barenet.solver import Solver
+
+train_epoch = Solver._train_epoch
+
+def slow_epoch(self):  # like data read from a slow disk: about 1.2 s a trial, little CPU
+    time.sleep(0.4)
+    return train_epoch(self)
+
+Solver._train_epoch = slow_epoch
+settings = StudySettings(trials=40, sampler="random", pruner="none", workers={workers})
+trials = digits_trials(limit=200, epochs=3, batch_size=50)
+run_study({out!r}, small_space(), trials, settings, progress=False)
 """
 
 
@@ -64,11 +73,9 @@ def test_a_killed_study_resumes_without_losing_or_repeating_trials(tmp_path):
 
     settings = load_settings(tmp_path)
     target = len(done_before) + 2
-    run_study(
-        tmp_path, settings["space"], settings["base_config"], digits_loaders(train_images=200),
-        trials=target, epochs=2, sampler=settings["sampler"], pruner=settings["pruner"],
-        resume=True, progress=False,
-    )  # fmt: skip
+    again = StudySettings(trials=target, sampler=settings["sampler"], pruner=settings["pruner"])
+    trials = digits_trials(limit=200, epochs=2)
+    run_study(tmp_path, settings["space"], trials, again, resume=True, progress=False)
 
     after = load_trials(tmp_path)
     numbers = [t.number for t in after]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from barenet.app.tune_space import (
+from barenet.search_space import (
     Param,
     SearchSpace,
     parse_param,
@@ -36,7 +36,8 @@ def test_flags_give_typed_parameters():
     assert space.params[0] == Param("learning_rate", "log", 1e-4, 1e-2)
     assert space.params[2] == Param("hidden_size", "int", 64.0, 512.0)
     assert space.params[4].choices == ("relu", "leaky_relu")
-    assert space.params[5].choices == ("512x256", 1024)
+    assert space.params[5].choices == ([512, 256], 1024)
+    assert space.params[5].labels == ("512x256", 1024)
 
 
 def test_suggestions_stay_in_range_and_lists_come_back_as_lists():
@@ -62,7 +63,7 @@ def test_toml_file_gives_the_same_space(tmp_path):
     )
     space = space_from_toml(path)
     assert space.params[0] == parse_param("learning_rate=log:1e-4:1e-2")
-    assert space.params[1].choices == ("1024x512", "512x256")
+    assert space.params[1].labels == ("1024x512", "512x256")
     assert space.params[2].kind == "choice"
     assert SearchSpace.from_list(space.to_list()) == space
 
@@ -74,7 +75,7 @@ def test_toml_file_gives_the_same_space(tmp_path):
         ("learning_rate=1e-4:1e-2", "'learning_rate': kind must be one of"),
         ("learning_rate=exp:1e-4:1e-2", "kind must be one of"),
         ("learning_rate=log:0:1e-2", "'learning_rate': log needs LOW > 0"),
-        ("learning_rate=log:1e-2:1e-4", "needs LOW < HIGH"),
+        ("learning_rate=log:1e-2:1e-4", "needs LOW <= HIGH"),
         ("learning_rate=float:a:1", "two finite numbers"),
         ("learning_rate=float:1", "two finite numbers"),
         ("hidden_size=int:1.5:8", "'hidden_size': int needs whole numbers"),

@@ -20,7 +20,8 @@ from barenet import (
     grid_search,
     random_search,
 )
-from barenet.tuning import grid_configs, sample_config, split_config
+from barenet.search_space import space_from_flags
+from barenet.tuning import grid_configs, random_space, sample_config, split_config
 
 DIGITS = {"input_size": 64, "num_classes": 10}
 
@@ -95,13 +96,13 @@ def test_int_range_includes_both_ends():
     "space, message",
     [
         (([1e-4, 1e-2], "exp"), "kind must be one of"),
-        (([0.0, 1e-2], "log"), "'log' needs low > 0"),
-        (([-1.0, 1e-2], "log"), "'log' needs low > 0"),
-        (([5, 2], "int"), "low <= high"),
-        (([1.5, 4], "int"), "'int' needs whole numbers"),
-        (([1, 2, 3], "float"), "a 'float' space is a range"),
-        (([], "item"), "non-empty list"),
-        (("ab", "item"), "non-empty list"),
+        (([0.0, 1e-2], "log"), "log needs LOW > 0"),
+        (([-1.0, 1e-2], "log"), "log needs LOW > 0"),
+        (([5, 2], "int"), "needs LOW <= HIGH"),
+        (([1.5, 4], "int"), "int needs whole numbers"),
+        (([1, 2, 3], "float"), "float needs two finite numbers"),
+        (([], "item"), "a choice needs at least one value"),
+        (("ab", "item"), "needs a list of values"),
         ((["a", 2], "float"), "finite numbers"),
         ([1e-4, 1e-2], r"pair \(values, kind\)"),
     ],
@@ -110,6 +111,23 @@ def test_bad_random_space_raises_naming_the_key(loaders, space, message):
     with pytest.raises(ValueError, match=message) as caught:
         random_search(*loaders, {"learning_rate": space}, num_search=1, epochs=1)
     assert "'learning_rate'" in str(caught.value)
+
+
+def test_the_course_spaces_and_the_command_line_share_one_grammar():
+    pairs = random_space(
+        {"lr": ([1e-4, 1e-2], "log"), "h": ([8, 64], "logint"), "act": (["relu", "tanh"], "item")}
+    )
+    flags = space_from_flags(["lr=log:1e-4:1e-2", "h=logint:8:64", "act=choice:relu,tanh"])
+    assert pairs == flags
+    rng = np.random.default_rng(0)
+    draws = [pairs.draw(rng) for _ in range(200)]
+    assert all(8 <= d["h"] <= 64 and isinstance(d["h"], int) for d in draws)
+    assert {d["act"] for d in draws} == {"relu", "tanh"}
+
+
+def test_a_range_of_one_value_is_that_value():
+    rng = np.random.default_rng(0)
+    assert sample_config({"input_size": ([64, 64], "int")}, rng) == {"input_size": 64}
 
 
 def test_bad_grid_space_raises_naming_the_key(loaders):

@@ -22,11 +22,12 @@ import cloudpickle
 import learner_solutions as learner
 import pytest
 
-from barenet.grading.cli_commands import grade_main
-from barenet.grading.grader import grade_folder, grade_submission
-from barenet.grading.reports import clean_text, gradescope_results, write_csv
-from barenet.grading.safe_zip import UnsafeArchiveError, safe_extract
-from barenet.grading.submission import pickled_by_value
+from barenet.app.grade import grade_main
+from barenet.archives import UnsafeArchiveError, safe_extract
+from barenet.grading.local.packaging import pickled_by_value
+from barenet.grading.submissions.exports import gradescope_results, write_csv
+from barenet.grading.submissions.grader import grade_folder, grade_submission
+from barenet.grading.submissions.text import clean_text
 
 TIMEOUT = 30.0
 
@@ -103,7 +104,7 @@ def test_a_patched_harness_changes_nothing(tmp_path):
     code = (
         "import sys\n"
         "try:\n"
-        "    import barenet.grading.harness as h\n"
+        "    import barenet.grading.engine.results as h\n"
         "    h.score_percent = lambda passed, total: 100\n"
         "except ImportError:\n"
         "    pass\n"
@@ -302,7 +303,7 @@ def test_a_timeout_that_is_not_positive_exits_2(tmp_path, value, capsys):
 
 
 def test_limits_name_the_wrong_value():
-    from barenet.grading.sandbox import Limits
+    from barenet.grading.sandbox.limits import Limits
 
     with pytest.raises(ValueError, match="timeout_s must be a positive number"):
         Limits(timeout_s=0)

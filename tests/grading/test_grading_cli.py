@@ -14,7 +14,7 @@ import pytest
 import barenet.layers
 import barenet.optim
 from barenet.app.cli import main
-from barenet.grading.submission import pickled_by_value
+from barenet.grading.local.packaging import pickled_by_value
 
 GOOD_FILE = """
 import numpy as np

@@ -19,11 +19,11 @@ import zipfile
 import cloudpickle
 import pytest
 
-from barenet.grading.grader import grade_folder, grade_submission
-from barenet.grading.reports import write_csv, write_json_report
-from barenet.grading.safe_zip import UnsafeArchiveError, copy_limited, safe_extract
-from barenet.grading.sandbox import Isolation, detect_isolation
-from barenet.grading.submission import pickled_by_value, save_pickle, submit_exercise
+from barenet.archives import UnsafeArchiveError, copy_limited, safe_extract
+from barenet.grading.local.packaging import pickled_by_value, save_pickle, submit_exercise
+from barenet.grading.sandbox.isolation import Isolation, detect_isolation
+from barenet.grading.submissions.exports import write_csv, write_json_report
+from barenet.grading.submissions.grader import grade_folder, grade_submission
 
 SANDBOXED = detect_isolation().active
 NO_SANDBOX_REASON = f"bubblewrap is not usable here: {detect_isolation().detail}"

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from barenet.grading.sandbox import Limits, detect_isolation, run_sandboxed
+from barenet.grading.sandbox.isolation import detect_isolation
+from barenet.grading.sandbox.limits import Limits
+from barenet.grading.sandbox.process import run_sandboxed
 
 SANDBOXED = detect_isolation().active
 needs_bwrap = pytest.mark.skipif(

@@ -10,17 +10,29 @@ from __future__ import annotations
 import argparse
 import sys
 
-from barenet.app import compare, download, evaluate, exercise, grading, optional, size, train
+from barenet.app import (
+    check,
+    compare,
+    download,
+    evaluate,
+    exercise,
+    grade,
+    optional,
+    size,
+    train,
+)
 from barenet.app.arguments import OneLineErrorParser
 from barenet.app.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from barenet.data import DownloadError
 from barenet.solver import TrainingDivergedError
 
 #: ``barenet tune`` runs on Optuna, an optional extra.
-tune = optional.family("tune", "tune", "search hyperparameters with Optuna")
+tune = optional.family(
+    "tune", "tune", "search hyperparameters with Optuna", module="barenet.app.tune.command"
+)
 
 #: The subcommand families, in the order ``barenet --help`` lists them.
-FAMILIES = (train, evaluate, tune, compare, size, download, grading, exercise)
+FAMILIES = (train, evaluate, tune, compare, size, download, check, grade, exercise)
 
 
 def build_parser() -> argparse.ArgumentParser:

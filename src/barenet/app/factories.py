@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from barenet.app.config import RunConfig
-from barenet.app.run_data import DataBundle
+from barenet.data.prepare import RunData
 from barenet.networks import ClassificationNet
 from barenet.optim import optimizer_class
 from barenet.solver import Solver
@@ -45,7 +45,7 @@ def make_model(config: RunConfig, input_size: int, num_classes: int) -> Classifi
     return ClassificationNet(**model_settings(config, input_size, num_classes))
 
 
-def make_solver(config: RunConfig, model, data: DataBundle, **kwargs) -> Solver:
+def make_solver(config: RunConfig, model, data: RunData, **kwargs) -> Solver:
     """A Solver with the run's optimizer, learning rate, decay and hyperparameters.
 
     ``kwargs`` go to :class:`Solver` (``verbose``, ``progress``, ``on_epoch_end``, ...).

@@ -14,10 +14,13 @@ from types import ModuleType, SimpleNamespace
 from barenet.app.exit_codes import EXIT_FAILED
 
 
-def family(name: str, extra: str, help_text: str) -> ModuleType | SimpleNamespace:
-    """``barenet.app.<name>``, or a stand-in whose subcommand names the missing extra."""
+def family(
+    name: str, extra: str, help_text: str, module: str | None = None
+) -> ModuleType | SimpleNamespace:
+    """``module`` (by default ``barenet.app.<name>``), the subcommand's module with its
+    ``register``, or a stand-in whose subcommand names the missing extra."""
     try:
-        return importlib.import_module(f"barenet.app.{name}")
+        return importlib.import_module(module or f"barenet.app.{name}")
     except ModuleNotFoundError as error:
         return _missing(name, extra, help_text, error.name or str(error))
 

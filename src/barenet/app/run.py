@@ -21,7 +21,7 @@ from pathlib import Path
 from barenet.app.checkpoint import history_of, load_checkpoint, save_checkpoint
 from barenet.app.config import RunConfig
 from barenet.app.factories import make_model, make_solver
-from barenet.app.run_data import DataBundle, build_data
+from barenet.app.run_data import RunData, build_data
 from barenet.data.whitening import ZCAWhitening
 from barenet.io import write_text_atomically
 from barenet.networks import ClassificationNet
@@ -92,7 +92,7 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False, verbose: b
 
 
 def finish_run(
-    solver: Solver, data: DataBundle, config: RunConfig, out_dir: Path, wall_time: float
+    solver: Solver, data: RunData, config: RunConfig, out_dir: Path, wall_time: float
 ) -> dict:
     """Save best weights, history (with test accuracy) and curves; return the history."""
     solver.model.save(out_dir / MODEL)

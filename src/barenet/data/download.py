@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .archives import unpack
+from barenet.archives import unpack
+
 from .cache import CACHE_DIR_ENV, user_cache_dir
 
 

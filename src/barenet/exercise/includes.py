@@ -6,9 +6,12 @@ a line of its own::
     # barenet-kit: include barenet.layers.activations Sigmoid Relu
     # barenet-kit: include-solution barenet.layers.affine affine_param_grads
     # barenet-kit: region barenet.optim.optimizers sgdm_update
+    # barenet-kit: include barenet.optim.optimizers SGD SGDMomentum without _fused
 
 ``include`` copies the source of top-level definitions (classes, functions,
-assignments) in the order given. ``include-solution`` does the same in the
+assignments) in the order given; ``without NAME...`` leaves out the class-level
+statements that define those names (barenet's compiled one-pass steps, which
+would bypass the learner's ``_update``). ``include-solution`` does the same in the
 solution kit only: helpers that the solution uses and the starter must not
 reveal. ``region`` copies one marked region (see :mod:`barenet.exercise.regions`),
 indented like the directive. So the kit's code is barenet's code: change
@@ -63,29 +66,66 @@ def _span(node: ast.stmt, lines: list[str]) -> tuple[int, int]:
     return start, stop
 
 
-def definitions(source: str, names: list[str]) -> str:
+def _omitted_lines(node: ast.stmt, omit: set[str]) -> set[int]:
+    """Line indices of the class-body statements of ``node`` that define a name in ``omit``."""
+    if not isinstance(node, ast.ClassDef):
+        return set()
+    found = set()
+    for statement in node.body:
+        if omit.intersection(_node_names(statement)):
+            found.update(range(statement.lineno - 1, statement.end_lineno))
+    return found
+
+
+def definitions(source: str, names: list[str], omit: tuple[str, ...] = ()) -> str:
     """The source of the top-level definitions ``names``, in that order.
+
+    Parameters
+    ----------
+    source : str
+        A module's source text.
+    names : list of str
+        Top-level names to copy.
+    omit : tuple of str
+        Names whose definitions inside the copied classes are left out.
 
     Raises
     ------
     KeyError
-        When ``source`` defines no such name at the top level.
+        When ``source`` defines no such name at the top level, or no copied class
+        defines a name of ``omit``.
     """
     lines = source.splitlines(keepends=True)
-    spans = {}
+    spans, skipped = {}, {}
     for node in ast.parse(source).body:
         for name in _node_names(node):
             spans[name] = _span(node, lines)
+            skipped[name] = _omitted_lines(node, set(omit))
     missing = [n for n in names if n not in spans]
     if missing:
         raise KeyError(f"not defined at the top level: {', '.join(missing)}")
-    blocks = ["".join(lines[slice(*spans[name])]).rstrip("\n") for name in names]
+    if omit and not any(skipped[name] for name in names):
+        raise KeyError(f"no class among {', '.join(names)} defines {', '.join(omit)}")
+    blocks = [
+        "".join(lines[i] for i in range(*spans[name]) if i not in skipped[name]).rstrip("\n")
+        for name in names
+    ]
     out = blocks[0]
     for previous, block in zip(blocks, blocks[1:], strict=False):
         # PEP 8: one blank line between assignments, two around functions and classes.
         plain = not any(b.startswith(("def ", "class ", "@")) for b in (previous, block))
         out += ("\n\n" if plain else "\n\n\n") + block
     return out + "\n"
+
+
+def _names_and_omitted(words: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """Split a directive's words at ``without``: the names to copy, the members to leave out."""
+    if "without" not in words:
+        return words, ()
+    at = words.index("without")
+    if at == 0 or at == len(words) - 1:
+        raise ValueError(f"'without' needs names on both sides: {' '.join(words)!r}")
+    return words[:at], tuple(words[at + 1 :])
 
 
 def expand(template: str, solutions: bool) -> str:
@@ -96,14 +136,15 @@ def expand(template: str, solutions: bool) -> str:
         if match is None:
             out.append(line)
             continue
-        kind, names = match["kind"], match["names"].split()
+        kind, words = match["kind"], match["names"].split()
+        names, omit = _names_and_omitted(words)
         if kind == "include-solution" and not solutions:
             continue
         source = module_source(match["module"])
         if kind == "region":
             code = "".join(region_source(source, names[0]))
         else:
-            code = definitions(source, names)
+            code = definitions(source, names, omit)
         indent = match["indent"]
         if not indent and code.startswith(("def ", "class ", "@")):
             code = f"\n\n{code}\n\n"  # PEP 8's two blank lines; extra ones are tidied away

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from barenet.layers.base import Cache
+from barenet.layers.base import Cache, Layer, weight_std
 
 
 def _check_affine_shapes(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> None:
@@ -100,3 +100,60 @@ def affine_param_grads(dout: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.
     dw = x.reshape(x.shape[0], -1).T @ dout
     db = dout.sum(axis=0)
     return dw, db
+
+
+class Linear(Layer):
+    """A fully connected layer: :func:`affine_forward` with its own weights.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        D and M; the input is flattened to ``(N, D)``.
+    std : float or {'he', 'xavier'}
+        Gaussian init of ``W`` (fan-in D); ``b`` starts at 0.
+    dtype : numpy dtype
+    seed : int or numpy.random.Generator, optional
+
+    Attributes
+    ----------
+    params : dict
+        ``'W'`` (D, M) and ``'b'`` (M,), barenet's (and CS231n's) layout: ``x @ W``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        std: float | str = "he",
+        dtype: type = np.float32,
+        seed: int | np.random.Generator | None = None,
+    ):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.std, self.dtype = std, np.dtype(dtype)
+        w = np.random.default_rng(seed).standard_normal((self.in_features, self.out_features))
+        w *= weight_std(std, self.in_features)
+        self.params = {"W": w.astype(self.dtype), "b": np.zeros(self.out_features, self.dtype)}
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        """``x`` (N, d1, ..., dk) -> ``out`` (N, M)."""
+        return affine_forward(x, self.params["W"], self.params["b"])
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        """``dx`` (x's shape); ``dW``, ``db`` go to :attr:`grads`."""
+        dx, self.grads["W"], self.grads["b"] = affine_backward(dout, cache)
+        return dx
+
+    def param_grads(self, dout: np.ndarray, cache: Cache) -> None:
+        self.grads["W"], self.grads["b"] = affine_param_grads(dout, cache[0])
+
+    def config(self) -> dict:
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "std": self.std,
+            "dtype": self.dtype.name,
+        }
+
+    def __repr__(self) -> str:
+        return f"Linear({self.in_features}, {self.out_features})"

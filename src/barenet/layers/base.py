@@ -10,9 +10,90 @@ Every layer follows one contract:
   same result when called twice.
 
 Layers with parameters return their gradients too: ``affine_backward`` returns
-``(dx, dw, db)``.
+``(dx, dw, db)``. Their layer objects (subclasses of :class:`Layer`) return ``dx``
+and keep the parameter gradients in ``grads``.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 Cache = tuple
+
+
+def weight_std(std: float | str, fan_in: int) -> float:
+    """The standard deviation of a Gaussian weight init.
+
+    Parameters
+    ----------
+    std : float or {'he', 'xavier'}
+        A number, ``'he'`` (``sqrt(2 / fan_in)``, for ReLU nets) or ``'xavier'``
+        (``sqrt(1 / fan_in)``).
+    fan_in : int
+        Inputs per output unit (``C * HH * WW`` for a convolution).
+    """
+    if std == "he":
+        return float(np.sqrt(2.0 / fan_in))
+    if std == "xavier":
+        return float(np.sqrt(1.0 / fan_in))
+    if isinstance(std, str) or not std >= 0:
+        raise ValueError(f"std must be a number >= 0, 'he' or 'xavier'; got {std!r}")
+    return float(std)
+
+
+class Layer:
+    """Base of the layer objects that hold parameters or a mode.
+
+    Attributes
+    ----------
+    params : dict of ndarray
+        Parameters by their name in the layer (``'W'``, ``'b'``, ``'gamma'``, ``'beta'``).
+        A model may put other arrays in their place (a loaded or restored copy): the
+        layer reads them from here at every forward pass.
+    grads : dict of ndarray
+        Filled by :meth:`backward`, same keys as ``params``.
+    buffers : dict of ndarray
+        State saved with the weights that is not trained by gradient (batch norm's
+        running statistics); empty for most layers.
+    training : bool
+        Training mode (batch statistics, dropout) or evaluation mode.
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.training = True
+
+    @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def set_buffers(self, buffers: dict[str, np.ndarray]) -> None:
+        """Replace the buffers (e.g. with loaded ones); the keys of :attr:`buffers`."""
+        if set(buffers) != set(self.buffers):
+            raise ValueError(
+                f"{self!r}: buffers must be {sorted(self.buffers)}; got {sorted(buffers)}"
+            )
+
+    def train(self, mode: bool = True) -> Layer:
+        """Switch to training mode, or with ``mode=False`` to evaluation mode."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> Layer:
+        """Switch to evaluation mode."""
+        return self.train(False)
+
+    def config(self) -> dict:
+        """Constructor arguments that rebuild this layer (JSON-serialisable)."""
+        return {}
+
+    def param_grads(self, dout: np.ndarray, cache: Cache) -> None:
+        """Fill :attr:`grads` without computing the input gradient (for a first layer)."""
+        self.backward(dout, cache)
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        raise NotImplementedError

@@ -1,0 +1,172 @@
+"""``barenet check``: run the exercise suite on a learner's own source files.
+
+The files are imported in this process (it is the learner's own code on their
+own machine; nothing is sandboxed here). They may be given one by one
+(``layer.py optimizer.py``) or as a folder laid out as the course's
+``exercise_code/``: the exercise's names are then found across its files.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import itertools
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
+
+from barenet.grading.engine.results import SuiteResult
+from barenet.grading.local.in_process import run_exercise_suite
+from barenet.grading.sandboxed.exercise_names import ALL_KEYS
+
+SKIPPED_FOLDERS = {"tests", "__pycache__", ".ipynb_checkpoints", ".git"}
+
+_counter = itertools.count()
+
+
+def load_module_from_path(path: str | os.PathLike, search: Iterable[Path] = ()) -> ModuleType:
+    """Import the Python file at ``path`` as a fresh module.
+
+    Parameters
+    ----------
+    path : path of a ``.py`` file
+    search : folders put on ``sys.path`` while it runs (its own folder always is),
+        so that it can import its siblings and its package.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` is not a file.
+    Exception
+        Whatever executing the module raises.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is not a file")
+    # A unique name, so that checking two files called layer.py does not mix them up.
+    name = f"barenet_check_{path.stem}_{next(_counter)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}: not a Python source file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look the module up here
+    folders = [str(path.parent), *map(str, search)]
+    sys.path[:0] = folders
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    finally:
+        for folder in folders:
+            sys.path.remove(folder)
+    return module
+
+
+def python_files(folder: Path) -> list[Path]:
+    """The ``.py`` files under ``folder``, without tests and caches, sorted."""
+    files = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS)
+        files += [Path(root) / n for n in sorted(names) if n.endswith(".py")]
+    return files
+
+
+def defined_here(module: ModuleType, name: str) -> bool:
+    """True when ``module.name`` was written in that module (not imported into it)."""
+    obj = getattr(module, name)
+    owner = getattr(
+        obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj), "__module__", None
+    )
+    return owner == module.__name__
+
+
+def merge_exercise_names(modules: Iterable[ModuleType]) -> dict[str, object]:
+    """The exercise's names across ``modules``; a name defined in a module beats an imported one."""
+    merged: dict[str, object] = {}
+    imported: dict[str, object] = {}
+    for module in modules:
+        for name in ALL_KEYS:
+            if not hasattr(module, name):
+                continue
+            target = merged if defined_here(module, name) else imported
+            target.setdefault(name, getattr(module, name))
+    return {**imported, **merged}
+
+
+def barenet_notes(namespace: dict[str, object]) -> list[str]:
+    """Point out exercise names that are barenet's own objects rather than the learner's."""
+    notes = []
+    for name, obj in namespace.items():
+        module = getattr(
+            obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj), "__module__", ""
+        )
+        if isinstance(module, str) and (module == "barenet" or module.startswith("barenet.")):
+            notes.append(f"{name} is barenet's own (from {module}), not an implementation of yours")
+    return notes
+
+
+def package_root_parent(path: Path) -> Path:
+    """The folder above the outermost package holding ``path`` (e.g. above ``exercise_code/``).
+
+    Putting it on ``sys.path`` lets the learner's files import each other as the
+    course's do (``from exercise_code.networks.layer import ...``).
+    """
+    folder = path if path.is_dir() else path.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def load_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[ModuleType], list[str]]:
+    """Import the given files and the files of the given folders.
+
+    Returns the modules and, for folders, one note per file that could not be
+    imported (a file given by name that cannot be imported raises).
+    """
+    modules, notes = [], []
+    for path in map(Path, paths):
+        if path.is_dir():
+            root = path.resolve()
+            for file in python_files(root):
+                try:
+                    modules.append(load_module_from_path(file, [root, package_root_parent(root)]))
+                except (Exception, SystemExit) as exc:
+                    notes.append(
+                        f"could not import {file.relative_to(root)}: {type(exc).__name__}: {exc}"
+                    )
+        else:
+            modules.append(load_module_from_path(path, [package_root_parent(path.resolve())]))
+    return modules, notes
+
+
+def check_paths(
+    paths: Iterable[str | os.PathLike],
+    verbose: bool = True,
+    convention: str = "exact",
+    strict: bool = False,
+    seed: int | None = None,
+) -> SuiteResult:
+    """Import the files (or folders of files) and run the whole exercise suite on their names."""
+    modules, notes = load_paths(paths)
+    namespace = merge_exercise_names(modules)
+    result = run_exercise_suite(
+        namespace, verbose=False, convention=convention, strict=strict, seed=seed
+    )
+    result = SuiteResult(
+        result.groups,
+        result.missing,
+        result.found,
+        tuple(notes + barenet_notes(namespace)),
+        result.seed,
+    )
+    if verbose:
+        print("\n".join(result.lines()))
+    return result
+
+
+def check_file(path: str | os.PathLike, verbose: bool = True, **options) -> SuiteResult:
+    """Import ``path`` and run the whole exercise suite on the names it defines."""
+    return check_paths([path], verbose=verbose, **options)

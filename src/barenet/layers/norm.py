@@ -1,0 +1,287 @@
+"""Layer normalisation and group normalisation, and the normalisation step they share.
+
+Both normalise each sample on its own (no running statistics, the same in training and
+evaluation): layer norm over all of a sample's features, group norm over the channels
+of one group and the whole map. ``gamma`` and ``beta`` then scale and shift each
+feature or channel. Batch normalisation, which normalises each feature over the batch,
+is in :mod:`barenet.layers.batchnorm`.
+
+With ``xhat = (x - mean) * inv_std`` over the normalised axes (``M`` values), the
+gradient of the normalisation is, in closed form,
+``dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from barenet.layers.base import Cache, Layer
+
+
+def check_eps(param: dict, name: str) -> float:
+    """``param['eps']`` (default 1e-5), checked to be > 0."""
+    if not isinstance(param, dict):
+        raise ValueError(f"{name} must be a dict such as {{'eps': 1e-5}}; got {param!r}")
+    eps = param.get("eps", 1e-5)
+    if not eps > 0:
+        raise ValueError(f"{name}: eps must be > 0, got {eps!r}")
+    return float(eps)
+
+
+def normalize(x: np.ndarray, axes: tuple, eps: float) -> tuple[np.ndarray, ...]:
+    """``xhat = (x - mean) / sqrt(var + eps)`` over ``axes`` (biased variance).
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+    axes : tuple of int
+    eps : float
+
+    Returns
+    -------
+    xhat : ndarray, shape, dtype and memory order of ``x``
+    inv_std, mean, var : ndarray, ``x``'s shape with 1 on ``axes``
+    """
+    mean = x.mean(axis=axes, keepdims=True, dtype=x.dtype)
+    xhat = x - mean
+    var = np.square(xhat).mean(axis=axes, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))
+    xhat *= inv_std  # xhat is a fresh array: scale it in place
+    return xhat, inv_std, mean, var
+
+
+def normalize_backward(
+    dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray, axes: tuple
+) -> np.ndarray:
+    """Gradient of :func:`normalize` wrt ``x`` from the gradient wrt ``xhat``.
+
+    Parameters
+    ----------
+    dxhat, xhat : ndarray, same shape
+    inv_std : ndarray, broadcastable to it, 1 on ``axes``
+    axes : tuple of int
+
+    Returns
+    -------
+    dx : ndarray, shape of ``xhat``
+    """
+    mean_dxhat = dxhat.mean(axis=axes, keepdims=True)
+    mean_dxhat_xhat = (dxhat * xhat).mean(axis=axes, keepdims=True)
+    dx = dxhat - mean_dxhat
+    dx -= xhat * mean_dxhat_xhat
+    dx *= inv_std
+    return dx
+
+
+def _check_affine_params(gamma, beta, shape: tuple, name: str) -> None:
+    if np.shape(gamma) != shape or np.shape(beta) != shape:
+        raise ValueError(
+            f"{name}: gamma and beta must have shape {shape}; got gamma {np.shape(gamma)} "
+            f"and beta {np.shape(beta)}"
+        )
+
+
+def layernorm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, ln_param: dict
+) -> tuple[np.ndarray, Cache]:
+    """Layer normalisation: each sample normalised over all its features.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D) or (N, d1, ..., dk)
+    gamma, beta : ndarray, shape x.shape[1:]
+        Per-feature scale and shift.
+    ln_param : dict
+        ``{'eps': 1e-5}`` (optional).
+
+    Returns
+    -------
+    out : ndarray, shape and dtype of ``x``
+    cache : tuple
+        ``(xhat, gamma, inv_std)``; ``inv_std`` has shape (N, 1, ..., 1).
+    """
+    eps = check_eps(ln_param, "ln_param")
+    if np.ndim(x) < 2:
+        raise ValueError(f"layernorm_forward: x must have shape (N, D); got {np.shape(x)}")
+    _check_affine_params(gamma, beta, x.shape[1:], "layernorm_forward")
+    xhat, inv_std, _, _ = normalize(x, tuple(range(1, x.ndim)), eps)
+    out = xhat * gamma.astype(x.dtype, copy=False)
+    out += beta.astype(x.dtype, copy=False)
+    return out, (xhat, gamma, inv_std)
+
+
+def layernorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of :func:`layernorm_forward`.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, D) or (N, d1, ..., dk)
+    cache : tuple from :func:`layernorm_forward`
+
+    Returns
+    -------
+    dx : ndarray, shape of ``dout``
+    dgamma, dbeta : ndarray, shape dout.shape[1:]
+    """
+    xhat, gamma, inv_std = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * xhat).sum(axis=0)
+    dx = normalize_backward(dout * gamma, xhat, inv_std, tuple(range(1, dout.ndim)))
+    return dx, dgamma.astype(gamma.dtype, copy=False), dbeta.astype(gamma.dtype, copy=False)
+
+
+def _group_shape(x: np.ndarray, G: int) -> tuple:
+    if np.ndim(x) != 4:
+        raise ValueError(
+            f"spatial_groupnorm_forward: x must have shape (N, C, H, W); got {np.shape(x)}"
+        )
+    n, c, h, w = x.shape
+    if int(G) != G or G < 1 or c % G:
+        raise ValueError(
+            f"spatial_groupnorm_forward: G must be a positive divisor of the {c} channels; got {G!r}"
+        )
+    return (n, int(G), c // int(G), h, w)
+
+
+def spatial_groupnorm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, G: int, gn_param: dict
+) -> tuple[np.ndarray, Cache]:
+    """Group normalisation: each sample's channels split into ``G`` groups, each group
+    normalised over its channels and the whole map, then a per-channel scale and shift.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    gamma, beta : ndarray, shape (1, C, 1, 1) as in CS231n, or (C,)
+    G : int
+        Number of groups, a divisor of C (``G = 1`` is layer norm over (C, H, W);
+        ``G = C`` is instance norm).
+    gn_param : dict
+        ``{'eps': 1e-5}`` (optional).
+
+    Returns
+    -------
+    out : ndarray, shape and dtype of ``x``
+    cache : tuple
+        ``(xhat, gamma, inv_std, G)``: ``xhat`` (N, C, H, W), ``inv_std`` (N, G, 1, 1, 1).
+    """
+    eps = check_eps(gn_param, "gn_param")
+    groups = _group_shape(x, G)
+    c = x.shape[1]
+    if np.shape(gamma) not in ((c,), (1, c, 1, 1)) or np.shape(beta) != np.shape(gamma):
+        raise ValueError(
+            f"spatial_groupnorm_forward: gamma and beta must have shape (1, {c}, 1, 1) or "
+            f"({c},); got gamma {np.shape(gamma)} and beta {np.shape(beta)}"
+        )
+    xhat, inv_std, _, _ = normalize(x.reshape(groups), (2, 3, 4), eps)
+    xhat = xhat.reshape(x.shape)
+    out = xhat * gamma.reshape(1, c, 1, 1).astype(x.dtype, copy=False)
+    out += beta.reshape(1, c, 1, 1).astype(x.dtype, copy=False)
+    return out, (xhat, gamma, inv_std, int(G))
+
+
+def spatial_groupnorm_backward(
+    dout: np.ndarray, cache: Cache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of :func:`spatial_groupnorm_forward`.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H, W)
+    cache : tuple from :func:`spatial_groupnorm_forward`
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    dgamma, dbeta : ndarray, the shape of ``gamma``
+    """
+    xhat, gamma, inv_std, G = cache
+    c = dout.shape[1]
+    dbeta = dout.sum(axis=(0, 2, 3))
+    dgamma = (dout * xhat).sum(axis=(0, 2, 3))
+    groups = _group_shape(dout, G)
+    dxhat = (dout * gamma.reshape(1, c, 1, 1)).reshape(groups)
+    dx = normalize_backward(dxhat, xhat.reshape(groups), inv_std, (2, 3, 4)).reshape(dout.shape)
+    shape = np.shape(gamma)
+    return dx, dgamma.reshape(shape).astype(gamma.dtype), dbeta.reshape(shape).astype(gamma.dtype)
+
+
+class LayerNorm(Layer):
+    """Layer normalisation over a sample's trailing ``normalized_shape`` (all its features).
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        ``x.shape[1:]``.
+    eps : float
+    dtype : numpy dtype
+    """
+
+    def __init__(self, normalized_shape: int | tuple, eps: float = 1e-5, dtype: type = np.float32):
+        super().__init__()
+        shape = (normalized_shape,) if np.ndim(normalized_shape) == 0 else tuple(normalized_shape)
+        self.shape, self.eps, self.dtype = tuple(int(s) for s in shape), float(eps), np.dtype(dtype)
+        self.params = {
+            "gamma": np.ones(self.shape, self.dtype),
+            "beta": np.zeros(self.shape, self.dtype),
+        }
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        return layernorm_forward(x, self.params["gamma"], self.params["beta"], {"eps": self.eps})
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        dx, self.grads["gamma"], self.grads["beta"] = layernorm_backward(dout, cache)
+        return dx
+
+    def config(self) -> dict:
+        return {"normalized_shape": list(self.shape), "eps": self.eps, "dtype": self.dtype.name}
+
+    def __repr__(self) -> str:
+        return f"LayerNorm({self.shape}, eps={self.eps})"
+
+
+class GroupNorm(Layer):
+    """Group normalisation of ``(N, C, H, W)`` maps, with PyTorch's constructor.
+
+    Parameters
+    ----------
+    num_groups : int
+        G, a divisor of C.
+    num_channels : int
+        C.
+    eps : float
+    dtype : numpy dtype
+    """
+
+    def __init__(
+        self, num_groups: int, num_channels: int, eps: float = 1e-5, dtype: type = np.float32
+    ):
+        super().__init__()
+        if int(num_groups) < 1 or int(num_channels) % int(num_groups):
+            raise ValueError(
+                f"GroupNorm: num_groups must be a positive divisor of num_channels {num_channels}; "
+                f"got {num_groups!r}"
+            )
+        self.groups, self.channels = int(num_groups), int(num_channels)
+        self.eps, self.dtype = float(eps), np.dtype(dtype)
+        c = self.channels
+        self.params = {"gamma": np.ones(c, self.dtype), "beta": np.zeros(c, self.dtype)}
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        g, b = self.params["gamma"], self.params["beta"]
+        return spatial_groupnorm_forward(x, g, b, self.groups, {"eps": self.eps})
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
+        dx, self.grads["gamma"], self.grads["beta"] = spatial_groupnorm_backward(dout, cache)
+        return dx
+
+    def config(self) -> dict:
+        return {
+            "num_groups": self.groups,
+            "num_channels": self.channels,
+            "eps": self.eps,
+            "dtype": self.dtype.name,
+        }
+
+    def __repr__(self) -> str:
+        return f"GroupNorm({self.groups}, {self.channels}, eps={self.eps})"
