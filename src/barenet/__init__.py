@@ -57,6 +57,7 @@ from barenet.optim import (
 from barenet.sequential import Sequential
 from barenet.solver import Solver, TrainingDivergedError
 from barenet.tuning import findBestConfig, grid_search, random_search
+from barenet.whitened_convnet import WhitenedConvNet
 
 __version__ = "0.1.0"
 
@@ -169,4 +170,5 @@ __all__ = [
     "submit_exercise",
     "Sequential",
     "ThreeLayerConvNet",
+    "WhitenedConvNet",
 ]

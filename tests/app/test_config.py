@@ -112,7 +112,7 @@ def test_help_shows_the_defaults_of_run_config(capsys):
         parse("train", "--help")
     text = " ".join(capsys.readouterr().out.split())
     assert "SGD momentum (default 0.9)" in text
-    assert "(default digits 32, cifar10 512)" in text
+    assert "(default digits 32, cifar10 512; convnet: digits 64, cifar10 256)" in text
 
 
 def test_compare_defaults_are_the_exercise_settings():

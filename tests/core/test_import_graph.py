@@ -35,12 +35,12 @@ def module_name(path: Path) -> str:
 
 
 def source_files() -> dict[str, Path]:
-    """Every barenet module by name. The kit's templates (``exercise/kit/``) are files
+    """Every barenet module by name. The kits' templates (``exercise/kits/``) are files
     that ``barenet exercise init`` copies out, not modules of barenet."""
     files = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         parts = path.relative_to(PACKAGE).parts
-        if parts[:2] == ("exercise", "kit") and len(parts) > 2:
+        if parts[:2] == ("exercise", "kits"):
             continue
         files[module_name(path)] = path
     return files

@@ -58,7 +58,8 @@ def test_a_moodle_export_grades_without_renaming(tmp_path):
     submission_zip(export / "Bob Jones_1202_assignsubmission_file_" / "exercise05.zip", AVERAGED)
     (export / "Carol White_1203_assignsubmission_file_").mkdir()
     out = tmp_path / "grades.csv"
-    assert main(["grade", str(export), "--csv", str(out), "--seed", "5"]) == 0
+    # status 1: Carol's folder holds no submission (her row says so; the others are graded)
+    assert main(["grade", str(export), "--csv", str(out), "--seed", "5"]) == 1
     got = [(r["student"], r["submission"], r["status"], r["score"]) for r in rows(out)]
     assert got == [
         ("Alice Smith_1201", "exercise05.zip", "graded", "100"),

@@ -149,7 +149,7 @@ def test_a_class_of_models_gets_csv_leaderboard_and_pass_marks(
     csv_path, page = tmp_path / "grades.csv", tmp_path / "class.html"
     command = ["grade", str(export), "--exercise", "cifar-classification"]
     command += ["--test-data", str(hidden_test_set), "--pass-mark", "0.2"]
-    assert barenet_main([*command, "--csv", str(csv_path), "--report", str(page)]) == 0
+    assert barenet_main([*command, "--csv", str(csv_path), "--report", str(page)]) == 1  # carol
     with open(csv_path, newline="") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     alice = expected_accuracy(trained_params, hidden_test_set)

@@ -12,6 +12,7 @@ import pytest
 
 from barenet.app import exercise
 from barenet.app.cli import main
+from barenet.exercise.catalog import DEFAULT_EXERCISE, EXERCISES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,14 +34,14 @@ def only_on_path(monkeypatch, folder: Path, *tools: str) -> None:
 
 def test_next_step_opens_the_notebook_when_jupyter_notebook_is_installed(tmp_path, monkeypatch):
     only_on_path(monkeypatch, tmp_path / "bin", "jupyter", "jupyter-notebook", "jupyter-lab")
-    assert exercise.next_steps(Path("kit dir")) == [
+    assert exercise.next_steps(Path("kit dir"), "1_neural_networks.ipynb") == [
         "Next: cd 'kit dir' && jupyter notebook 1_neural_networks.ipynb"
     ]
 
 
 def test_next_step_uses_jupyterlab_when_only_it_is_installed(tmp_path, monkeypatch):
     only_on_path(monkeypatch, tmp_path / "bin", "jupyter", "jupyter-lab")
-    assert exercise.next_steps(Path("kit")) == [
+    assert exercise.next_steps(Path("kit"), "1_neural_networks.ipynb") == [
         "Next: cd kit && jupyter lab 1_neural_networks.ipynb"
     ]
 
@@ -49,7 +50,7 @@ def test_next_step_uses_jupyterlab_when_only_it_is_installed(tmp_path, monkeypat
 def test_without_jupyter_the_install_command_comes_first(tmp_path, monkeypatch, tools):
     # ipykernel brings a bare `jupyter`, which then fails: "'jupyter-notebook' not found".
     only_on_path(monkeypatch, tmp_path / "bin", *tools)
-    install, step = exercise.next_steps(Path("kit"))
+    install, step = exercise.next_steps(Path("kit"), "1_neural_networks.ipynb")
     command = install.split("install it with: ", 1)[1]
     assert shlex.split(command) == [sys.executable, "-m", "pip", "install", "barenet[notebook]"]
     assert step == "Next: cd kit && jupyter notebook 1_neural_networks.ipynb"
@@ -92,3 +93,22 @@ def test_a_folder_that_cannot_be_made_is_an_error(tmp_path, capsys):
     blocker.write_text("not a folder")
     assert main(["exercise", "init", str(blocker / "kit")]) == 1
     assert "barenet exercise init: error:" in capsys.readouterr().err
+
+
+def test_list_names_every_exercise_on_one_line(capsys):
+    assert main(["exercise", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(EXERCISES)
+    for line, (name, entry) in zip(lines, EXERCISES.items(), strict=True):
+        assert line.startswith(f"{name} ") and entry.notebook in line and len(line) <= 100
+    assert [line for line in lines if line.endswith("(default)")] == [lines[0]]
+    assert lines[0].startswith(DEFAULT_EXERCISE + " ")
+
+
+def test_init_takes_the_exercise_by_name(tmp_path, capsys):
+    assert main(["exercise", "init", str(tmp_path / "a"), "--exercise", DEFAULT_EXERCISE]) == 0
+    assert (tmp_path / "a" / EXERCISES[DEFAULT_EXERCISE].notebook).is_file()
+    with pytest.raises(SystemExit) as exit_:
+        main(["exercise", "init", str(tmp_path / "b"), "--exercise", "no-such-exercise"])
+    assert exit_.value.code == 2 and "invalid choice: 'no-such-exercise'" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()

@@ -261,10 +261,10 @@ def test_escape_sequences_never_reach_the_terminal(tmp_path, capsys):
         del sys.modules[module.__name__]
     assert grade_main([str(path), "--csv", str(tmp_path / "g.csv")]) == 0
     out = capsys.readouterr().out
-    assert "SigmoidForwardTest failed: Sigmoid.forward raised ValueError:" in out
+    assert "SigmoidForwardTest failed: Sigmoid.forward raised ValueError: hidden" in out
     for text in (out, (tmp_path / "g.csv").read_text()):
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text.replace("\r\n", "\n"))
-    assert clean_text(ESCAPES) == "hidden "
+    assert clean_text(ESCAPES) == "hidden"
 
 
 def test_formula_like_cells_are_escaped(tmp_path):
@@ -354,6 +354,7 @@ GRADESCOPE_TOP = {
     "output": str,
     "visibility": str,
     "stdout_visibility": str,
+    "extra_data": dict,
     "tests": list,
 }
 GRADESCOPE_TEST = {
@@ -368,8 +369,13 @@ GRADESCOPE_TEST = {
 def test_gradescope_results_have_the_documented_fields(tmp_path):
     path = submission(tmp_path / "s.zip", CORRECT)
     out = tmp_path / "results" / "results.json"
-    assert grade_main([str(path), "--format", "gradescope", "--json", str(out)]) == 0
+    command = [str(path), "--format", "gradescope", "--json", str(out), "--seed", "987654321"]
+    assert grade_main(command) == 0
     results = json.loads(out.read_text())
+    # A fixed seed is kept for the teacher, never shown to the student.
+    assert results["extra_data"]["seed"] == 987654321
+    shown = json.dumps({k: v for k, v in results.items() if k != "extra_data"})
+    assert "987654321" not in shown and "seed" not in shown.lower()
     assert set(results) <= set(GRADESCOPE_TOP)
     for key, kind in GRADESCOPE_TOP.items():
         assert isinstance(results[key], kind)
@@ -393,3 +399,6 @@ def test_gradescope_results_of_a_submission_that_did_not_run(tmp_path):
     results = gradescope_results(grade_submission(path, timeout=TIMEOUT))
     assert results["score"] == 0 and results["tests"] == []
     assert "invalid-submission" in results["output"]
+    assert (
+        grade_main([str(path), "--format", "gradescope", "--json", str(tmp_path / "r.json")]) == 1
+    )

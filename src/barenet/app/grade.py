@@ -9,14 +9,14 @@ from pathlib import Path
 
 from barenet.app.arguments import OneLineErrorParser, non_negative_int, positive_float
 from barenet.app.check import add_convention_options
-from barenet.app.exit_codes import EXIT_OK, EXIT_USAGE
+from barenet.app.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from barenet.grading.classroom.class_grader import grade_found, gradescope_path
 from barenet.grading.classroom.discovery import Submission, find_submissions
 from barenet.grading.classroom.hidden_test_set import load_hidden_test_set
 from barenet.grading.classroom.html_report import write_class_report
 from barenet.grading.classroom.model_grading import ModelGrading
 from barenet.grading.classroom.scoring import weights_from_toml
-from barenet.grading.sandbox.isolation import detect_isolation
+from barenet.grading.sandbox.isolation import NoIsolationError, no_isolation, required_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S, Limits
 from barenet.grading.submissions.exports import write_csv, write_gradescope, write_json_report
 from barenet.grading.submissions.grader import make_grader
@@ -124,23 +124,32 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
         type=non_negative_int,
         help="seed of the test inputs (default: fresh; every report records it)",
     )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade without file-system and network isolation where no sandbox works (every "
+        "report says so); without it, grade refuses to run submissions unisolated (exit 2)",
+    )
     add_convention_options(parser)
 
 
 def make_run_grader(args: argparse.Namespace):
-    """The grader the arguments ask for; ``ValueError`` names a wrong setting."""
+    """The grader the arguments ask for.
+
+    Raises ``ValueError`` naming a wrong setting, and ``NoIsolationError`` when no
+    sandbox works here and ``--no-sandbox`` was not given (nothing has run then).
+    """
+    isolation = no_isolation("--no-sandbox") if args.no_sandbox else required_isolation()
     if args.exercise == "cifar-classification":
         if not args.test_data:
             raise ValueError("--exercise cifar-classification needs --test-data PATH")
         test_set = load_hidden_test_set(args.test_data)
-        return ModelGrading(
-            test_set, Limits(timeout_s=args.timeout), detect_isolation(), args.pass_mark
-        )
+        return ModelGrading(test_set, Limits(timeout_s=args.timeout), isolation, args.pass_mark)
     if args.test_data:
         raise ValueError("--test-data is for --exercise cifar-classification")
     weights = weights_from_toml(args.weights) if args.weights else None
     options = {"convention": args.convention, "strict": args.strict, "seed": args.seed}
-    return make_grader(args.timeout, weights=weights, **options)
+    return make_grader(args.timeout, isolation=isolation, weights=weights, **options)
 
 
 def write_gradescope_files(reports: list, found: list[Submission], export: Path) -> None:
@@ -152,6 +161,7 @@ def write_gradescope_files(reports: list, found: list[Submission], export: Path)
 
 
 def write_reports(args: argparse.Namespace, reports: list, single: bool) -> None:
+    """The JSON, Gradescope, CSV and HTML files asked for."""
     if args.json and not (args.format == "gradescope" and not single):
         if args.format == "gradescope":
             write_gradescope(reports[0], args.json)
@@ -171,11 +181,22 @@ def write_reports(args: argparse.Namespace, reports: list, single: bool) -> None
         print(f"Class report written to {args.report}")
 
 
+def graded_reports(target: Path, single: bool, grader, workers: int | None):
+    """``(reports, found)``: one report per submission; ``found`` for a class, else None."""
+    if single:
+        return [grader.grade(target)], None
+    found = find_submissions(target)
+    return grade_found(grader, found, workers), found
+
+
 def run_grade(args: argparse.Namespace) -> int:
     """``barenet grade``: print each submission's lines and score; write the reports.
 
-    Returns 0 when every submission got a report (whatever its status and score),
-    2 for bad arguments or when the input does not exist or holds no submission.
+    Returns 0 when every submission was graded (whatever its score); 1 when at
+    least one was not (status timeout, crashed, invalid-submission or
+    grader-error: its report says why, and every report is still written); 2 for
+    bad arguments, an input that does not exist or holds no submission, or no
+    sandbox without ``--no-sandbox``.
     """
     target = Path(args.submission)
     if not target.exists():
@@ -189,25 +210,25 @@ def run_grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    grader = make_run_grader(args)
-    if single:
-        reports = [grader.grade(target)]
-    else:
-        found = find_submissions(target)
-        if not found:
-            print(
-                f"barenet grade: no submissions in {target} (looked for .zip files in it and "
-                "folders holding a .zip or models/)",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-        reports = grade_found(grader, found, args.workers or None)
+    try:
+        grader = make_run_grader(args)
+    except NoIsolationError as error:
+        print(f"barenet grade: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    reports, found = graded_reports(target, single, grader, args.workers or None)
+    if not reports:
+        print(
+            f"barenet grade: no submissions in {target} (looked for .zip files in it and "
+            "folders holding a .zip or models/)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     for report in reports:
         print("\n".join(report.lines()))
     if args.format == "gradescope" and not single:
         write_gradescope_files(reports, found, target)
     write_reports(args, reports, single)
-    return EXIT_OK
+    return EXIT_OK if all(report.status == "graded" for report in reports) else EXIT_FAILED
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -28,6 +28,7 @@ from barenet.networks import ClassificationNet
 from barenet.plots import plot_history
 from barenet.prediction import predict_dataset
 from barenet.solver import Solver
+from barenet.whitened_convnet import WhitenedConvNet
 
 CONFIG, MODEL, HISTORY, CHECKPOINT, CURVES, WHITENING = (
     "config.json",
@@ -61,7 +62,7 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False, verbose: b
     if data.whitening is not None and not resume:
         data.whitening.save(out_dir / WHITENING)
     write_text_atomically(out_dir / CONFIG, config.to_json())
-    model = make_model(config, data.input_size, len(data.classes))
+    model = make_model(config, data.input_size, len(data.classes), data)
     checkpoint = out_dir / CHECKPOINT
     solver = make_solver(
         config,
@@ -133,7 +134,7 @@ def load_whitening(run_dir: Path, config: RunConfig) -> ZCAWhitening | None:
     return ZCAWhitening.load(run_dir / WHITENING)
 
 
-def load_run(run_dir: Path) -> tuple[RunConfig, ClassificationNet]:
+def load_run(run_dir: Path) -> tuple[RunConfig, ClassificationNet | WhitenedConvNet]:
     """Settings and best model of a saved run.
 
     Raises
@@ -147,7 +148,8 @@ def load_run(run_dir: Path) -> tuple[RunConfig, ClassificationNet]:
                 f"RUN_DIR: {run_dir} has no {name}; is it a folder written by 'barenet train'?"
             )
     config = RunConfig.from_json((run_dir / CONFIG).read_text())
-    return config, ClassificationNet.load(run_dir / MODEL)
+    network = WhitenedConvNet if config.model == "convnet" else ClassificationNet
+    return config, network.load(run_dir / MODEL)
 
 
 def fresh_run_dir(config: RunConfig, kind: str = "") -> Path:

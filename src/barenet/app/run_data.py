@@ -31,6 +31,7 @@ def data_settings(config: RunConfig) -> RunDataSettings:
         batch_size=config.batch_size,
         flip=config.flip,
         crop=config.crop,
+        flatten=config.model == "mlp",
     )
 
 

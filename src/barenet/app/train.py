@@ -23,8 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train`` to the ``barenet`` command."""
     parser = subparsers.add_parser(
         "train",
-        help="train a ClassificationNet and report test accuracy",
-        description="Train a ClassificationNet. With no option: the offline digits. "
+        help="train a ClassificationNet (or a ConvNet) and report test accuracy",
+        description="Train a ClassificationNet, or with --model convnet a WhitenedConvNet. "
+        "With no option: the offline digits. "
         "Writes model.npz, history.json, config.json, curves.png to --out.",
     )
     add_data_options(parser)

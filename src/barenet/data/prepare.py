@@ -74,6 +74,9 @@ class RunDataSettings:
     batch_size, flip, crop
         The training loader's batch size, random horizontal flips and random shifts
         of up to ``crop`` pixels. With ``flip`` the test set is also read mirrored.
+    flatten : bool
+        Batches of flat vectors ``(B, H*W*C)`` (for an MLP), or with False of images
+        ``(B, H, W, C)`` (for a ConvNet).
     """
 
     dataset: str = "digits"
@@ -86,6 +89,7 @@ class RunDataSettings:
     batch_size: int = 32
     flip: bool = False
     crop: int = 0
+    flatten: bool = True
 
 
 @dataclass
@@ -109,6 +113,8 @@ class RunData:
         The whitening the images went through (``zca`` runs), else None.
     settings : RunDataSettings
         What the data were prepared with.
+    image_shape : tuple of int
+        ``(H, W, C)`` of one image.
     """
 
     train: DataLoader
@@ -121,6 +127,7 @@ class RunData:
     std: list
     whitening: ZCAWhitening | None = None
     settings: RunDataSettings = RunDataSettings()
+    image_shape: tuple = ()
 
     def with_training(self, batch_size: int, flip: bool, crop: int) -> RunData:
         """The same images with a fresh training loader of another batch size and
@@ -130,6 +137,15 @@ class RunData:
         settings = dataclasses.replace(self.settings, batch_size=batch_size, flip=flip, crop=crop)
         train = _train_loader(images.images, images.labels, self.mean, self.std, settings)
         return dataclasses.replace(self, train=train, settings=settings)
+
+    def plain_training_images(self, count: int) -> np.ndarray:
+        """The first ``count`` training images preprocessed as the model sees them, but
+        not augmented: ``(count, D)``, or ``(count, H, W, C)`` without ``flatten``."""
+        images = self.train.dataset.images[:count]
+        whitened = self.whitening is not None
+        return _preprocessing(
+            self.mean, self.std, whitened=whitened, flatten=self.settings.flatten
+        )(images)
 
 
 def prepare_run_data(
@@ -169,7 +185,7 @@ def prepare_run_data(
         x_train, x_val, x_test = (whitening.transform_all(x) for x in (x_train, x_val, x_test))
     else:
         whitening = None
-    plain = _preprocessing(mean, std, whitened=whitening is not None)
+    plain = _preprocessing(mean, std, whitened=whitening is not None, flatten=settings.flatten)
     test_views = _test_views(x_test, y_test, plain, settings.flip)
     return RunData(
         train=_train_loader(x_train, y_train, mean, std, settings),
@@ -182,6 +198,7 @@ def prepare_run_data(
         std=[float(s) for s in std],
         whitening=whitening,
         settings=settings,
+        image_shape=tuple(int(n) for n in x_train.shape[1:]),
     )
 
 
@@ -239,13 +256,19 @@ def _statistics(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _preprocessing(
-    mean, std, flip: bool = False, crop: int = 0, seed=None, whitened: bool = False
+    mean,
+    std,
+    flip: bool = False,
+    crop: int = 0,
+    seed=None,
+    whitened: bool = False,
+    flatten: bool = True,
 ) -> ComposeTransform:
     """uint8 images -> (optionally flipped and shifted) -> 0..1 -> standardised per channel
-    -> flat float32. With ``whitened`` the images are already whitened floats: only the
-    random steps and the flattening remain."""
+    -> flat float32 (float32 images without ``flatten``). With ``whitened`` the images are
+    already whitened floats: only the random steps and the flattening remain."""
     rng = np.random.default_rng(seed)
-    steps = [FlattenTransform()]
+    steps = [FlattenTransform()] if flatten else []  # the affine steps give float32
     if not whitened:
         steps[:0] = [RescaleTransform(), NormalizeTransform(mean, std)]
     if crop:
@@ -259,7 +282,13 @@ def _train_loader(images, labels, mean, std, settings: RunDataSettings) -> DataL
     """The shuffled, augmented training loader (seeded by ``settings.seed``)."""
     seed = settings.seed
     augment = _preprocessing(
-        mean, std, settings.flip, settings.crop, seed=[seed, 1], whitened=settings.zca > 0
+        mean,
+        std,
+        settings.flip,
+        settings.crop,
+        seed=[seed, 1],
+        whitened=settings.zca > 0,
+        flatten=settings.flatten,
     )
     return DataLoader(
         ArrayDataset(images, labels, augment),

@@ -160,5 +160,5 @@ class TrialSettings:
         :class:`Solver` (``verbose``, ``on_epoch_end``, ...).
         """
         data = self.data.with_training(config.batch_size, config.flip, config.crop)
-        model = make_model(config, data.input_size, len(data.classes))
+        model = make_model(config, data.input_size, len(data.classes), data)
         return make_solver(config, model, data, **kwargs)

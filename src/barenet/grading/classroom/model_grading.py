@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from barenet.archives import UnsafeArchiveError, safe_extract
+from barenet.archives import UnsafeArchiveError
 from barenet.grading.sandbox.cleanup import remove_tree
 from barenet.grading.sandbox.isolation import Isolation
 from barenet.grading.sandbox.limits import Limits
@@ -29,7 +29,7 @@ from barenet.grading.submissions.outcome import failed_outcome
 from barenet.grading.submissions.report import GradeReport
 from barenet.grading.submissions.response import load_failure
 from barenet.grading.submissions.text import clean_text
-from barenet.grading.submissions.workdir import copy_submission_folder, install_child_code
+from barenet.grading.submissions.workdir import install_child_code, unpack_submission
 
 from .hidden_test_set import NUM_CLASSES, HiddenTestSet
 
@@ -228,9 +228,7 @@ class ModelGrading:
             workdir = scratch / "work"
             workdir.mkdir()
             try:
-                copy_submission_folder(path, workdir) if path.is_dir() else safe_extract(
-                    path, workdir
-                )
+                unpack_submission(path, workdir)
             except (UnsafeArchiveError, OSError) as exc:
                 return self.report(
                     path.name, "invalid-submission", f"unsafe or unreadable submission: {exc}"

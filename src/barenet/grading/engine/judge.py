@@ -65,7 +65,7 @@ def conclude(spec: TestSpec, probe: Probe, records: list[dict], strict: bool) ->
         return TestResult(spec.name, False, message, None, None, advice)
     try:
         verdict = spec.judge(probe, records)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
         # Records of an unexpected form (e.g. a forward that returns one value).
         verdict = Verdict(False, f"the returned values have an unexpected form ({exc})")
     if not verdict.passed:

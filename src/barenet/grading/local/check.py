@@ -8,12 +8,15 @@ own machine; nothing is sandboxed here). They may be given one by one
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import inspect
 import itertools
 import os
 import sys
-from collections.abc import Iterable
+import traceback
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -120,25 +123,91 @@ def package_root_parent(path: Path) -> Path:
     return folder
 
 
+def package_module(path: Path) -> tuple[Path, str] | None:
+    """``(folder to put on sys.path, dotted name)`` of a file inside a package, else None.
+
+    ``exercise_code/networks/layer.py`` is ``exercise_code.networks.layer``, so that its
+    relative imports (``from .layer import Relu``) work as they do in the notebook.
+    """
+    if not (path.parent / "__init__.py").is_file():
+        return None
+    top = package_root_parent(path)
+    parts = path.relative_to(top).with_suffix("").parts
+    parts = parts[:-1] if parts[-1] == "__init__" else parts
+    return (top, ".".join(parts)) if all(p.isidentifier() for p in parts) else None
+
+
+@contextmanager
+def fresh_packages(files: Iterable[Path]) -> Iterator[None]:
+    """Import the packages of ``files`` afresh, then put back what ``sys.modules`` held.
+
+    A package of the same name imported before (another kit, the notebook's own) must
+    neither be checked in place of these files nor be replaced for the caller.
+    """
+    tops = {found[1].split(".")[0] for found in map(package_module, files) if found}
+    saved = {n: m for n, m in sys.modules.items() if n.split(".")[0] in tops}
+    for name in saved:
+        del sys.modules[name]
+    try:
+        yield
+    finally:
+        for name in [n for n in sys.modules if n.split(".")[0] in tops]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+def import_learner_file(path: Path, search: Iterable[Path] = ()) -> ModuleType:
+    """Import ``path`` under its package's name when it is in a package, else as a file."""
+    found = package_module(path.resolve())
+    if found is None:
+        return load_module_from_path(path, search)
+    top, name = found
+    sys.path.insert(0, str(top))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(top))
+
+
+def import_failure_note(exc: BaseException, file: Path, root: Path) -> str:
+    """``could not import F: Error: message``, F being the learner's file that failed.
+
+    A broken ``layer.py`` also stops every file that imports it: the note names the
+    file where the error is, so that it reads the same for each of them.
+    """
+    where = file
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve().is_relative_to(root):
+            where = Path(frame.filename)
+    if isinstance(exc, SyntaxError) and exc.filename:  # raised compiling, not running, it
+        where = Path(exc.filename)
+    where = where.resolve()
+    shown = where.relative_to(root) if where.is_relative_to(root) else file.relative_to(root)
+    return f"could not import {shown}: {type(exc).__name__}: {exc}"
+
+
 def load_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[ModuleType], list[str]]:
     """Import the given files and the files of the given folders.
 
-    Returns the modules and, for folders, one note per file that could not be
-    imported (a file given by name that cannot be imported raises).
+    Files inside a package are imported as its modules. Returns the modules and, for
+    folders, one note per distinct import failure (a file given by name that cannot
+    be imported raises).
     """
     modules, notes = [], []
     for path in map(Path, paths):
         if path.is_dir():
             root = path.resolve()
-            for file in python_files(root):
-                try:
-                    modules.append(load_module_from_path(file, [root, package_root_parent(root)]))
-                except (Exception, SystemExit) as exc:
-                    notes.append(
-                        f"could not import {file.relative_to(root)}: {type(exc).__name__}: {exc}"
-                    )
+            files = python_files(root)
+            with fresh_packages(files):
+                for file in files:
+                    try:
+                        modules.append(import_learner_file(file, [root, package_root_parent(root)]))
+                    except (Exception, SystemExit) as exc:
+                        note = import_failure_note(exc, file, root)
+                        notes += [note] if note not in notes else []
         else:
-            modules.append(load_module_from_path(path, [package_root_parent(path.resolve())]))
+            with fresh_packages([path.resolve()]):
+                modules.append(import_learner_file(path, [package_root_parent(path.resolve())]))
     return modules, notes
 
 

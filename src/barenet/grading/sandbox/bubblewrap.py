@@ -9,6 +9,7 @@ private ``/tmp``, and the working folder as the one writable place.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import site
 import subprocess
@@ -21,9 +22,6 @@ from barenet.grading.sandbox.child_user import ChildUser
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime")
 TMP_BYTES = 64 * 1024**2  # the private /tmp is a tmpfs in RAM, outside RLIMIT_AS
-# Installed packages shown in the sandbox; the rest of site-packages (barenet
-# among them, when it is installed there) is hidden.
-SANDBOX_PACKAGES = ("numpy", "numpy.libs", "cloudpickle")
 
 
 def python_dirs() -> list[Path]:
@@ -38,18 +36,38 @@ def python_dirs() -> list[Path]:
     return sorted({Path(p).resolve() for p in candidates if p and Path(p).exists()})
 
 
+PACKAGE_FOLDER_NAMES = ("site-packages", "dist-packages")
+
+
 def package_folders() -> list[Path]:
-    """The folders of installed packages (site-packages, dist-packages) of this Python."""
+    """Every folder of installed packages the sandbox would otherwise show.
+
+    Those of this Python and of its base interpreter (a virtual environment's
+    ``sys.base_prefix``), and every ``site-packages`` or ``dist-packages`` folder
+    under the Python and system folders that the sandbox binds (Debian keeps the
+    system Python's packages in ``/usr/lib/python3/dist-packages``), since a
+    submission can put any folder it sees on ``sys.path``.
+    """
     names = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
-    names |= set(site.getsitepackages()) if hasattr(site, "getsitepackages") else set()
+    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}
+    names |= {sysconfig.get_paths(vars=base)[k] for k in ("purelib", "platlib")}
+    names |= set(site.getsitepackages([sys.prefix, sys.base_prefix, sys.base_exec_prefix]))
+    for root in [*python_dirs(), *map(Path, SYSTEM_DIRS)]:
+        for pattern in ("lib/python3*/", "lib/python3/", "python3*/", ""):
+            for kind in PACKAGE_FOLDER_NAMES:
+                names |= {str(p) for p in root.glob(pattern + kind)}
     return sorted({Path(p).resolve() for p in names if p and Path(p).is_dir()})
 
 
 def allowed_packages() -> list[Path]:
     """The installed packages a submission may use: NumPy and what unpickling needs."""
     found = []
-    for folder in package_folders():
-        found += [folder / name for name in SANDBOX_PACKAGES if (folder / name).exists()]
+    for name in ("numpy", "cloudpickle"):
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        folder = Path(next(iter(spec.submodule_search_locations))).resolve()
+        found += [folder] + [p for p in [folder.with_name(name + ".libs")] if p.is_dir()]
     return found
 
 

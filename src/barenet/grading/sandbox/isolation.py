@@ -1,4 +1,10 @@
-"""What isolation this machine offers a child, probed once, and how reports say it."""
+"""What isolation this machine offers a child, probed once, and how reports say it.
+
+Grading fails closed: :func:`required_isolation` raises :class:`NoIsolationError`
+(naming what is missing and how to install it) where no sandbox works, and only
+an explicit :func:`no_isolation` (``barenet grade --no-sandbox``) runs
+submissions without one, which every report then states.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,15 @@ from pathlib import Path
 from barenet.grading.sandbox.bubblewrap import bwrap_command, bwrap_supports
 from barenet.grading.sandbox.child_user import ChildUser, child_user
 from barenet.grading.sandbox.limits import Limits
+
+INSTALL_HINT = (
+    "install bubblewrap (Debian and Ubuntu: apt-get install bubblewrap; it needs root or "
+    "unprivileged user namespaces), or pass --no-sandbox to grade without isolation"
+)
+
+
+class NoIsolationError(RuntimeError):
+    """No sandbox works here and none was waived explicitly: nothing of a submission runs."""
 
 
 @dataclass(frozen=True)
@@ -93,3 +108,26 @@ def detect_isolation() -> Isolation:
             return Isolation("bubblewrap", bwrap)
     reason = probe.stderr.strip().splitlines()[-1:] or [f"exit status {probe.returncode}"]
     return Isolation("none", f"bwrap cannot create its namespaces here: {reason[0]}")
+
+
+def no_isolation(why: str = "--no-sandbox") -> Isolation:
+    """Isolation waived explicitly (``why`` says by what); every report states it."""
+    found = detect_isolation()
+    here = "although bubblewrap works here" if found.active else found.detail
+    return Isolation("none", f"waived explicitly with {why}; {here}")
+
+
+def required_isolation() -> Isolation:
+    """The sandbox this machine offers.
+
+    Raises
+    ------
+    NoIsolationError
+        When none works here: says what is missing and how to install it.
+    """
+    found = detect_isolation()
+    if not found.active:
+        raise NoIsolationError(
+            f"no file-system and network isolation here ({found.detail}): {INSTALL_HINT}"
+        )
+    return found

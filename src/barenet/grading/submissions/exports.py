@@ -81,12 +81,13 @@ def write_json_report(
 def gradescope_results(report: GradeReport) -> dict:
     """Gradescope's ``results.json`` for one submission.
 
-    Top level: ``score`` (the points, out of 100), ``output`` (the summary), and
-    ``tests``, each with ``name``, ``score``, ``max_score``, ``status`` and
-    ``output`` (the test's line and its advice). The tests' ``score`` add up to
-    the top-level score exactly, their ``max_score`` to 100 (see
-    :mod:`barenet.grading.classroom.scoring`). This is the learner's feedback:
-    the teacher's notes are not in it.
+    Top level: ``score`` (the points, out of 100), ``output`` (the summary, which the
+    student sees: status, reason and sandbox, never the seed), ``extra_data`` (the
+    seed, for the teacher), and ``tests``, each with ``name``, ``score``,
+    ``max_score``, ``status`` and ``output`` (the test's line and its advice). The
+    tests' ``score`` add up to the top-level score exactly, their ``max_score`` to
+    100 (see :mod:`barenet.grading.classroom.scoring`). This is the learner's
+    feedback: the teacher's notes are not in it.
     """
     tests = []
     for test in report.tests:
@@ -102,12 +103,14 @@ def gradescope_results(report: GradeReport) -> dict:
         )
     summary = [f"Status: {report.status}"] + ([f"Reason: {report.reason}"] if report.reason else [])
     summary.append(f"Sandbox: {report.sandbox}")
-    summary.append(f"Seed: {report.seed} (barenet grade --seed {report.seed} repeats this grade)")
     return {
         "score": float(report.score),
         "output": "\n".join(summary),
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        # Stored by Gradescope, not shown to the student: a fixed seed shown to one
+        # student would reveal the inputs of every submission graded with it.
+        "extra_data": {"seed": report.seed, "isolation": report.isolation},
         "tests": tests,
     }
 

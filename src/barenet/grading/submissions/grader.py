@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from barenet.archives import UnsafeArchiveError, safe_extract
+from barenet.archives import UnsafeArchiveError
 from barenet.grading.classroom.class_grader import grade_class
 from barenet.grading.classroom.scoring import Weights, group_names, score_tests
 from barenet.grading.definitions.suite import suite_groups
@@ -27,19 +27,19 @@ from barenet.grading.engine.judge import judge_suite
 from barenet.grading.engine.results import SuiteResult
 from barenet.grading.engine.spec import check_convention, fresh_seed, suite_calls
 from barenet.grading.sandbox.cleanup import remove_tree
-from barenet.grading.sandbox.isolation import Isolation, detect_isolation
+from barenet.grading.sandbox.isolation import Isolation, required_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S, Limits
 from barenet.grading.sandbox.process import ChildOutcome, run_sandboxed
 from barenet.grading.sandboxed.exercise_names import EXERCISE_KEYS
 from barenet.grading.sandboxed.wire import WireError, decode, encode
 from barenet.grading.submissions.outcome import failed_outcome
 from barenet.grading.submissions.report import GradeReport
-from barenet.grading.submissions.response import load_failure, records_of
+from barenet.grading.submissions.response import found_keys, load_failure, records_of
 from barenet.grading.submissions.text import clean_text
 from barenet.grading.submissions.workdir import (
     bootstrap_code,
-    copy_submission_folder,
     install_child_code,
+    unpack_submission,
 )
 
 
@@ -110,8 +110,7 @@ class SubmissionGrader:
             return self.report(name, "crashed", "the grading process sent no readable result")
         if isinstance(response.get("load_error"), dict):
             return self.report(name, "invalid-submission", load_failure(response["load_error"]))
-        keys = response.get("keys") if isinstance(response.get("keys"), list) else []
-        keys = [str(k) for k in keys]
+        keys = found_keys(response)
         records = records_of(response, len(self.plans))
         result = judge_suite(self.groups, records, self.strict, self.seed, keys)
         return self.graded(name, result, keys)
@@ -154,12 +153,9 @@ class SubmissionGrader:
             workdir = scratch / "work"
             workdir.mkdir()
             try:
-                if path.is_dir():
-                    copy_submission_folder(path, workdir)
-                elif path.is_file():
-                    safe_extract(path, workdir)
-                else:
-                    return self.report(path.name, "invalid-submission", f"{path} does not exist")
+                unpack_submission(path, workdir)
+            except FileNotFoundError:
+                return self.report(path.name, "invalid-submission", f"{path} does not exist")
             except (UnsafeArchiveError, OSError) as exc:
                 return self.report(
                     path.name, "invalid-submission", f"unsafe or unreadable submission: {exc}"
@@ -185,9 +181,15 @@ def make_grader(
     seed: int | None = None,
     weights: Weights | None = None,
 ) -> SubmissionGrader:
-    """The grader of a run, its settings validated (``ValueError`` names a wrong one)."""
+    """The grader of a run, its settings validated (``ValueError`` names a wrong one).
+
+    Raises
+    ------
+    NoIsolationError
+        When no ``isolation`` is given and no sandbox works here (fail closed).
+    """
     limits = limits or Limits(timeout_s=timeout)
-    isolation = isolation or detect_isolation()
+    isolation = isolation or required_isolation()
     return SubmissionGrader(limits, isolation, convention, strict, seed, weights)
 
 
@@ -210,7 +212,8 @@ def grade_submission(
         Wall-clock seconds for the child, > 0 (ignored when ``limits`` is given).
     limits : Limits, optional
     isolation : Isolation, optional
-        Default: bubblewrap when it works on this machine, else none.
+        Default: the sandbox this machine offers; without one, ``NoIsolationError``
+        is raised unless ``no_isolation()`` is passed explicitly.
     convention : {"exact", "batch-mean"}
         How affine_backward's dw and db are expected (see the README).
     strict : bool

@@ -1,6 +1,18 @@
-"""Reading the child's response: records in the expected form, whatever the child sent."""
+"""Reading the child's response: records in the expected form, whatever the child sent.
+
+Every string is bounded and cleaned here (see :func:`.text.clean_text`), every
+number was range-checked when the message was decoded, so nothing the child
+sends can raise in the judge or flood a report.
+"""
 
 from __future__ import annotations
+
+from barenet.grading.submissions.text import clean_text
+
+MAX_KEYS = 200  # pickle keys kept from a response
+MAX_KEY_CHARS = 100
+MAX_MESSAGE_CHARS = 600
+MAX_RECORDS_PER_PLAN = 8
 
 
 def clean_record(record: object) -> dict:
@@ -11,10 +23,16 @@ def clean_record(record: object) -> dict:
     if error is not None:
         if not isinstance(error, dict):
             error = {}
-        error = {"type": str(error.get("type", "Error")), "message": str(error.get("message", ""))}
+        error = {
+            "type": clean_text(error.get("type", "Error"), MAX_KEY_CHARS),
+            "message": clean_text(error.get("message", ""), MAX_MESSAGE_CHARS),
+        }
     warnings = record.get("warnings")
     warnings = [
-        {"category": str(w.get("category", "")), "message": str(w.get("message", ""))}
+        {
+            "category": clean_text(w.get("category", ""), MAX_KEY_CHARS),
+            "message": clean_text(w.get("message", ""), MAX_MESSAGE_CHARS),
+        }
         for w in (warnings if isinstance(warnings, list) else [])[:20]
         if isinstance(w, dict)
     ]
@@ -38,13 +56,21 @@ def records_of(response: dict, count: int) -> list[list[dict]]:
     raw = raw if isinstance(raw, list) else []
     plans = [p if isinstance(p, list) else [] for p in raw[:count]]
     plans += [[]] * (count - len(plans))
-    return [[clean_record(r) for r in plan[:8]] for plan in plans]
+    return [[clean_record(r) for r in plan[:MAX_RECORDS_PER_PLAN]] for plan in plans]
+
+
+def found_keys(response: dict) -> list[str]:
+    """The pickle keys the child says it found: at most :data:`MAX_KEYS`, each cleaned."""
+    keys = response.get("keys")
+    keys = keys if isinstance(keys, list) else []
+    return [clean_text(key, MAX_KEY_CHARS) for key in keys[:MAX_KEYS]]
 
 
 def load_failure(error: dict) -> str:
     """Why a submission could not be loaded; says so when it needs barenet."""
-    module = str(error.get("module", ""))
-    text = f"{error.get('type', 'Error')}: {error.get('message', '')}"
+    module = clean_text(error.get("module", ""), MAX_KEY_CHARS)
+    kind = clean_text(error.get("type", "Error"), MAX_KEY_CHARS)
+    text = f"{kind}: {clean_text(error.get('message', ''), MAX_MESSAGE_CHARS)}"
     if module == "barenet" or module.startswith("barenet.") or "'barenet" in text:
         return (
             "the submission uses barenet's reference code (it needs barenet to load), which "

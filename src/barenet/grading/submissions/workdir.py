@@ -6,25 +6,26 @@ import os
 import shutil
 from pathlib import Path
 
-from barenet.archives import MAX_FILES, MAX_TOTAL_BYTES, UnsafeArchiveError
+from barenet.archives import copy_folder_safely, safe_extract
 from barenet.grading.sandboxed import child as child_module
 
 CHILD_PACKAGE = "barenet_sandboxed"
 
 
-def copy_submission_folder(source: Path, destination: Path) -> None:
-    """Copy an unpacked submission, with the zip limits: regular files only, bounded size."""
-    entries = list(source.rglob("*"))  # does not descend into symlinked folders
-    if any(p.is_symlink() for p in entries):
-        raise UnsafeArchiveError("the folder contains symbolic links")
-    files = [p for p in entries if not p.is_dir()]
-    if len(files) > MAX_FILES:
-        raise UnsafeArchiveError(f"{len(files)} files, more than the limit of {MAX_FILES}")
-    if not all(p.is_file() for p in files):
-        raise UnsafeArchiveError("the folder contains special files (devices, pipes, sockets)")
-    if sum(p.stat().st_size for p in files) > MAX_TOTAL_BYTES:
-        raise UnsafeArchiveError(f"the folder holds more than {MAX_TOTAL_BYTES} bytes")
-    shutil.copytree(source, destination, dirs_exist_ok=True, symlinks=True)
+def unpack_submission(path: Path, workdir: Path) -> None:
+    """A zip unpacked, or a folder copied, into ``workdir``, within the archive limits.
+
+    Raises
+    ------
+    UnsafeArchiveError, OSError
+        For anything unsafe or unreadable (``FileNotFoundError`` when ``path`` is missing).
+    """
+    if path.is_dir():
+        copy_folder_safely(path, workdir)
+    elif path.is_file():
+        safe_extract(path, workdir)
+    else:
+        raise FileNotFoundError(f"{path} does not exist")
 
 
 def install_child_code(folder: Path) -> Path:
