@@ -173,10 +173,10 @@ class Solver:
     def _batches(self, loader: Iterable[dict], desc: str):
         if not self.progress:
             return loader
-        from tqdm import tqdm  # the text bar: works in terminals and notebooks alike
+        from barenet.progress import progress_bar  # drawn on a terminal or in a notebook
 
         total = len(loader) if hasattr(loader, "__len__") else None
-        return tqdm(loader, desc=desc, total=total, leave=False, unit="batch")
+        return progress_bar(loader, desc=desc, total=total, leave=False, unit="batch")
 
     def _train_epoch(self) -> tuple[float, float]:
         """One pass of updates over the training data; returns (mean loss, accuracy)."""

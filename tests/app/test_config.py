@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
@@ -50,7 +51,8 @@ def test_given_options_win_over_the_recipe():
 
 def test_data_path_implies_an_image_folder_run():
     config = RunConfig.from_args(parse("train", "--data", "some.zip"))
-    assert config.data == "some.zip" and config.dataset == "cifar10"
+    # Stored resolved, so that the run folder names its data from any folder.
+    assert config.data == str(Path("some.zip").resolve()) and config.dataset == "cifar10"
     with pytest.raises(ValueError, match="give --dataset or --data, not both"):
         RunConfig.from_args(parse("train", "--data", "x.zip", "--dataset", "digits"))
 

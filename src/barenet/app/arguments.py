@@ -25,7 +25,13 @@ SUPPRESS = argparse.SUPPRESS
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
-    """argparse, but a bad argument gives one line (and status 2), not the usage block."""
+    """argparse, but a bad argument gives one line (and status 2), not the usage block,
+    and no option is taken from a prefix of its name (``--epoch 2`` is an error, not
+    ``--epochs 2``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")

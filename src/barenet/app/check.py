@@ -11,7 +11,7 @@ from barenet.app.arguments import OneLineErrorParser
 from barenet.app.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from barenet.grading.engine.spec import CONVENTIONS
 from barenet.grading.local.check import check_paths
-from barenet.grading.sandboxed.exercise_names import ALL_KEYS
+from barenet.grading.sandboxed.exercise_names import ALL_KEYS, GRADED_EXERCISES
 
 CHECK_HELP = "run the exercise tests on your own files or exercise_code/ folder"
 CHECK_DESCRIPTION = (
@@ -48,6 +48,11 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_convention_options(parser)
     parser.add_argument("--seed", type=int, help="seed of the test inputs (default: fresh)")
+    parser.add_argument(
+        "--exercise",
+        choices=tuple(GRADED_EXERCISES),
+        help="the exercise whose tests run (default: the one whose names your files define)",
+    )
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -62,7 +67,12 @@ def run_check(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     try:
         result = check_paths(
-            args.paths, verbose=True, convention=args.convention, strict=args.strict, seed=args.seed
+            args.paths,
+            verbose=True,
+            convention=args.convention,
+            strict=args.strict,
+            seed=args.seed,
+            exercise=args.exercise,
         )
     except (Exception, SystemExit) as exc:
         print("barenet check: could not import your code:", file=sys.stderr)

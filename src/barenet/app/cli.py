@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from barenet import __version__
 from barenet.app import (
     check,
     compare,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="barenet: neural networks in plain NumPy. Train, evaluate, tune "
         "hyperparameters, compare optimizers, account for memory, check and grade exercise code.",
     )
+    parser.add_argument("--version", action="version", version=f"barenet {__version__}")
     subparsers = parser.add_subparsers(
         dest="command", required=True, parser_class=OneLineErrorParser
     )

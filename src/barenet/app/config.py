@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from barenet import layers, optim
@@ -146,7 +147,8 @@ class RunConfig:
         if given.get("data") is not None and given.get("dataset"):
             raise ValueError("give --dataset or --data, not both")
         if given.get("data") is not None:
-            given["data"] = str(given["data"])
+            # Resolved: the run folder's config.json names the data from anywhere.
+            given["data"] = str(Path(given["data"]).expanduser().resolve())
         dataset = given.pop("dataset", None) or base.pop("dataset", None)
         dataset = dataset or ("cifar10" if given.get("data") else "digits")
         settings = {**base, **given}

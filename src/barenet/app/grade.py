@@ -14,10 +14,12 @@ from barenet.grading.classroom.class_grader import grade_found, gradescope_path
 from barenet.grading.classroom.discovery import Submission, find_submissions
 from barenet.grading.classroom.hidden_test_set import load_hidden_test_set
 from barenet.grading.classroom.html_report import write_class_report
+from barenet.grading.classroom.model_grading import EXERCISE as MODEL_EXERCISE
 from barenet.grading.classroom.model_grading import ModelGrading
 from barenet.grading.classroom.scoring import weights_from_toml
 from barenet.grading.sandbox.isolation import NoIsolationError, no_isolation, required_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S, Limits
+from barenet.grading.sandboxed.exercise_names import DEFAULT_EXERCISE, GRADED_EXERCISES
 from barenet.grading.submissions.exports import write_csv, write_gradescope, write_json_report
 from barenet.grading.submissions.grader import make_grader
 
@@ -37,7 +39,6 @@ GRADE_DESCRIPTION = (
     "zips or of one folder per student. The submission's code runs in a sandboxed "
     "child process; the grade is computed outside it."
 )
-EXERCISES = ("neural-networks", "cifar-classification")
 
 
 def fraction(text: str) -> float:
@@ -85,13 +86,6 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
         help="points of the test groups and tests, and of barenet's extra tests (see the README)",
     )
     parser.add_argument(
-        "--exercise",
-        choices=EXERCISES,
-        default=EXERCISES[0],
-        help="neural-networks (default): the layers and optimizer; cifar-classification: "
-        "a CIFAR-10 model graded on a hidden test set (--test-data)",
-    )
-    parser.add_argument(
         "--test-data",
         metavar="PATH",
         help="cifar-classification: the hidden test set (an image folder, a zip of one, or "
@@ -125,6 +119,14 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of the test inputs (default: fresh; every report records it)",
     )
     parser.add_argument(
+        "--exercise",
+        choices=(*GRADED_EXERCISES, MODEL_EXERCISE),
+        default=DEFAULT_EXERCISE,
+        help=f"the exercise graded (default {DEFAULT_EXERCISE}); its pickle holds one key "
+        f"per function, e.g. conv_forward, conv_backward; {MODEL_EXERCISE}: a CIFAR-10 model "
+        "graded on a hidden test set (--test-data)",
+    )
+    parser.add_argument(
         "--no-sandbox",
         action="store_true",
         help="grade without file-system and network isolation where no sandbox works (every "
@@ -140,7 +142,7 @@ def make_run_grader(args: argparse.Namespace):
     sandbox works here and ``--no-sandbox`` was not given (nothing has run then).
     """
     isolation = no_isolation("--no-sandbox") if args.no_sandbox else required_isolation()
-    if args.exercise == "cifar-classification":
+    if args.exercise == MODEL_EXERCISE:
         if not args.test_data:
             raise ValueError("--exercise cifar-classification needs --test-data PATH")
         test_set = load_hidden_test_set(args.test_data)
@@ -149,6 +151,7 @@ def make_run_grader(args: argparse.Namespace):
         raise ValueError("--test-data is for --exercise cifar-classification")
     weights = weights_from_toml(args.weights) if args.weights else None
     options = {"convention": args.convention, "strict": args.strict, "seed": args.seed}
+    options["exercise"] = args.exercise
     return make_grader(args.timeout, isolation=isolation, weights=weights, **options)
 
 

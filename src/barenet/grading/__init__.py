@@ -2,7 +2,11 @@
 
 * :func:`SigmoidTestWrapper`, :func:`ReluTestWrapper`, :func:`AffineTestWrapper`,
   :func:`SGDMTestWrapper` run the course's tests on barenet's implementation or a
-  learner's, print them and return the :class:`Score`.
+  learner's, print them and return the :class:`Score`; :func:`ConvTestWrapper`,
+  :func:`MaxPoolTestWrapper`, :func:`BatchNormTestWrapper`,
+  :func:`SpatialBatchNormTestWrapper`, :func:`LayerNormTestWrapper`,
+  :func:`GroupNormTestWrapper` and :func:`DropoutTestWrapper` do the same for the
+  next exercises' layers.
 * :func:`check_paths` runs them all on a learner's files (``barenet check``).
 * :func:`save_pickle` and :func:`submit_exercise` package a learner's work.
 * :func:`grade_submission` and :func:`grade_folder` grade submissions: the
@@ -24,6 +28,13 @@ import importlib
 # Each public name and the module that defines it.
 _PUBLIC = {
     "AffineTestWrapper": "barenet.grading.local.wrappers",
+    "BatchNormTestWrapper": "barenet.grading.local.layer_wrappers",
+    "ConvTestWrapper": "barenet.grading.local.layer_wrappers",
+    "DropoutTestWrapper": "barenet.grading.local.layer_wrappers",
+    "GroupNormTestWrapper": "barenet.grading.local.layer_wrappers",
+    "LayerNormTestWrapper": "barenet.grading.local.layer_wrappers",
+    "MaxPoolTestWrapper": "barenet.grading.local.layer_wrappers",
+    "SpatialBatchNormTestWrapper": "barenet.grading.local.layer_wrappers",
     "ReluTestWrapper": "barenet.grading.local.wrappers",
     "SGDMTestWrapper": "barenet.grading.local.wrappers",
     "SigmoidTestWrapper": "barenet.grading.local.wrappers",

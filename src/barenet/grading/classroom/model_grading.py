@@ -80,7 +80,6 @@ class ModelReport(GradeReport):
     def to_dict(self) -> dict:
         data = super().to_dict()
         data.update(
-            exercise=EXERCISE,
             accuracy=self.accuracy,
             pass_mark=self.pass_mark,
             passed_mark=self.passed_mark,
@@ -177,6 +176,7 @@ class ModelGrading:
             pass_mark=self.pass_mark,
             num_images=len(self.test_set),
             convention="",
+            exercise=EXERCISE,
             **kwargs,
         )
 

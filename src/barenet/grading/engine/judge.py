@@ -21,7 +21,7 @@ from barenet.grading.engine.results import (
     shorten,
 )
 from barenet.grading.engine.spec import Probe, TestSpec, build_probes
-from barenet.grading.sandboxed.exercise_names import EXERCISE_KEYS, key_for
+from barenet.grading.sandboxed.exercise_names import DEFAULT_EXERCISE, GRADED_EXERCISES, key_for
 from barenet.grading.sandboxed.learner_calls import Call
 
 
@@ -92,9 +92,9 @@ def judge_all(
     return GroupResult(name, results)
 
 
-def missing_exercises(source: object) -> list[str]:
-    """The exercises that ``source`` (a module or mapping) does not provide."""
-    return [exercise for exercise in EXERCISE_KEYS if key_for(source, exercise) is None]
+def missing_exercises(source: object, exercise: str = DEFAULT_EXERCISE) -> list[str]:
+    """The parts of ``exercise`` that ``source`` (a module or mapping) does not provide."""
+    return [part for part in GRADED_EXERCISES[exercise] if key_for(source, part) is None]
 
 
 def judge_suite(
@@ -103,6 +103,7 @@ def judge_suite(
     strict: bool,
     seed: int,
     found: Mapping[str, object] | Sequence[str],
+    exercise: str = DEFAULT_EXERCISE,
 ) -> SuiteResult:
     """The suite's result from the records of every test's calls, made elsewhere.
 
@@ -117,6 +118,8 @@ def judge_suite(
         The seed the calls' inputs were drawn from.
     found : mapping or sequence of str
         The names the submission defines.
+    exercise : str
+        The exercise graded (its parts are the names that may be missing).
     """
     results, start = [], 0
     for name, specs in groups:
@@ -124,7 +127,7 @@ def judge_suite(
         results.append(judge_all(name, specs, probes, records[start : start + len(specs)], strict))
         start += len(specs)
     keys = dict.fromkeys(found)
-    missing = missing_exercises(keys)
+    missing = missing_exercises(keys, exercise)
     return SuiteResult(
         tuple(results), tuple(missing), tuple(sorted(keys)) if missing else (), seed=seed
     )

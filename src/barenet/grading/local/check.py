@@ -22,7 +22,12 @@ from types import ModuleType
 
 from barenet.grading.engine.results import SuiteResult
 from barenet.grading.local.in_process import run_exercise_suite
-from barenet.grading.sandboxed.exercise_names import ALL_KEYS
+from barenet.grading.sandboxed.exercise_names import (
+    ALL_KEYS,
+    DEFAULT_EXERCISE,
+    GRADED_EXERCISES,
+    key_for,
+)
 
 SKIPPED_FOLDERS = {"tests", "__pycache__", ".ipynb_checkpoints", ".git"}
 
@@ -211,18 +216,39 @@ def load_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[ModuleType], li
     return modules, notes
 
 
+def detect_exercise(namespace: dict[str, object]) -> str:
+    """The exercise of which ``namespace`` defines the most parts (the first one on a tie)."""
+    found = {
+        name: sum(key_for(namespace, part) is not None for part in parts)
+        for name, parts in GRADED_EXERCISES.items()
+    }
+    best = max(found.values())
+    return DEFAULT_EXERCISE if found[DEFAULT_EXERCISE] == best else max(found, key=found.get)
+
+
 def check_paths(
     paths: Iterable[str | os.PathLike],
     verbose: bool = True,
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str | None = None,
 ) -> SuiteResult:
-    """Import the files (or folders of files) and run the whole exercise suite on their names."""
+    """Import the files (or folders of files) and run an exercise's suite on their names.
+
+    ``exercise`` (one of ``GRADED_EXERCISES``) defaults to the one whose names the
+    files define the most of.
+    """
     modules, notes = load_paths(paths)
     namespace = merge_exercise_names(modules)
+    exercise = detect_exercise(namespace) if exercise is None else exercise
     result = run_exercise_suite(
-        namespace, verbose=False, convention=convention, strict=strict, seed=seed
+        namespace,
+        verbose=False,
+        convention=convention,
+        strict=strict,
+        seed=seed,
+        exercise=exercise,
     )
     result = SuiteResult(
         result.groups,

@@ -12,7 +12,11 @@ from barenet.grading.definitions.suite import suite_groups
 from barenet.grading.engine.judge import judge_all, missing_exercises
 from barenet.grading.engine.results import GroupResult, SuiteResult
 from barenet.grading.engine.spec import TestSpec, build_probes, fresh_seed
-from barenet.grading.sandboxed.exercise_names import EXERCISE_KEYS, source_keys
+from barenet.grading.sandboxed.exercise_names import (
+    DEFAULT_EXERCISE,
+    EXERCISE_KEYS,
+    source_keys,
+)
 from barenet.grading.sandboxed.learner_calls import run_plans
 
 
@@ -46,8 +50,9 @@ def run_exercise_suite(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
 ) -> SuiteResult:
-    """Run every exercise's tests, in this process, on the names ``source`` defines.
+    """Run an exercise's tests, in this process, on the names ``source`` defines.
 
     Parameters
     ----------
@@ -61,17 +66,20 @@ def run_exercise_suite(
     strict : bool
     seed : int, optional
         Fresh by default.
+    exercise : str
+        One of ``GRADED_EXERCISES`` (default: the first exercise).
     """
     seed = fresh_seed() if seed is None else seed
     implementations = dict.fromkeys(EXERCISE_KEYS, source)
     groups = tuple(
         run_in_process(name, specs, implementations, seed, strict)
-        for name, specs in suite_groups(convention)
+        for name, specs in suite_groups(convention, exercise)
     )
+    missing = tuple(missing_exercises(source, exercise))
     result = SuiteResult(
         groups,
-        tuple(missing_exercises(source)),
-        tuple(sorted(source_keys(source))) if missing_exercises(source) else (),
+        missing,
+        tuple(sorted(source_keys(source))) if missing else (),
         seed=seed,
     )
     if verbose:

@@ -30,7 +30,7 @@ from types import ModuleType
 
 import cloudpickle
 
-from barenet.grading.sandboxed.exercise_names import ALL_KEYS, EXERCISE_KEYS
+from barenet.grading.sandboxed.exercise_names import ALL_KEYS, EXERCISE_KEYS, GRADED_EXERCISES
 from barenet.io import atomic_write
 
 SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git"}
@@ -108,7 +108,13 @@ def exercise_summary(keys: Sequence[object], where: str) -> list[str]:
     """
     names = [str(k) for k in keys]
     found = [k for k in names if k in ALL_KEYS]
-    missing = [e for e, accepted in EXERCISE_KEYS.items() if not any(k in names for k in accepted)]
+    missing = min(  # the parts missing from the exercise these keys are closest to
+        (
+            [part for part in parts if not any(k in names for k in EXERCISE_KEYS[part])]
+            for parts in GRADED_EXERCISES.values()
+        ),
+        key=len,
+    )
     unknown = [k for k in names if k not in ALL_KEYS]
     lines = [f"{where} holds: {', '.join(found) or 'no exercise'}"]
     if missing:

@@ -21,7 +21,7 @@ from pathlib import Path
 from barenet.archives import UnsafeArchiveError
 from barenet.grading.classroom.class_grader import grade_class
 from barenet.grading.classroom.scoring import Weights, group_names, score_tests
-from barenet.grading.definitions.suite import suite_groups
+from barenet.grading.definitions.suite import check_exercise, suite_groups
 from barenet.grading.definitions.teacher_notes import teacher_notes
 from barenet.grading.engine.judge import judge_suite
 from barenet.grading.engine.results import SuiteResult
@@ -30,7 +30,7 @@ from barenet.grading.sandbox.cleanup import remove_tree
 from barenet.grading.sandbox.isolation import Isolation, required_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S, Limits
 from barenet.grading.sandbox.process import ChildOutcome, run_sandboxed
-from barenet.grading.sandboxed.exercise_names import EXERCISE_KEYS
+from barenet.grading.sandboxed.exercise_names import DEFAULT_EXERCISE, GRADED_EXERCISES
 from barenet.grading.sandboxed.wire import WireError, decode, encode
 from barenet.grading.submissions.outcome import failed_outcome
 from barenet.grading.submissions.report import GradeReport
@@ -53,14 +53,16 @@ class SubmissionGrader:
         convention: str = "exact",
         strict: bool = False,
         seed: int | None = None,
+        exercise: str = DEFAULT_EXERCISE,
         weights: Weights | None = None,
     ):
+        self.exercise = check_exercise(exercise)
         self.limits = limits
         self.isolation = isolation
         self.convention = check_convention(convention)
         self.strict = strict
         self.seed = fresh_seed() if seed is None else seed
-        self.groups = suite_groups(convention)
+        self.groups = suite_groups(convention, exercise)
         self.test_groups = group_names(self.groups)
         self.weights = weights or Weights()
         self.weights.check_names(self.test_groups)
@@ -79,6 +81,7 @@ class SubmissionGrader:
             seed=self.seed,
             convention=self.convention,
             strict=self.strict,
+            exercise=self.exercise,
             **kwargs,
         )
 
@@ -112,7 +115,7 @@ class SubmissionGrader:
             return self.report(name, "invalid-submission", load_failure(response["load_error"]))
         keys = found_keys(response)
         records = records_of(response, len(self.plans))
-        result = judge_suite(self.groups, records, self.strict, self.seed, keys)
+        result = judge_suite(self.groups, records, self.strict, self.seed, keys, self.exercise)
         return self.graded(name, result, keys)
 
     def graded(self, name: str, result: SuiteResult, keys: list[str]) -> GradeReport:
@@ -128,7 +131,7 @@ class SubmissionGrader:
             for r in result.results
         ]
         reason = None
-        if len(result.missing) == len(EXERCISE_KEYS):
+        if len(result.missing) == len(GRADED_EXERCISES[self.exercise]):
             found = ", ".join(keys) or "nothing"
             return self.report(
                 name,
@@ -179,6 +182,7 @@ def make_grader(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
     weights: Weights | None = None,
 ) -> SubmissionGrader:
     """The grader of a run, its settings validated (``ValueError`` names a wrong one).
@@ -190,7 +194,7 @@ def make_grader(
     """
     limits = limits or Limits(timeout_s=timeout)
     isolation = isolation or required_isolation()
-    return SubmissionGrader(limits, isolation, convention, strict, seed, weights)
+    return SubmissionGrader(limits, isolation, convention, strict, seed, exercise, weights)
 
 
 def grade_submission(
@@ -201,6 +205,7 @@ def grade_submission(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
     weights: Weights | None = None,
 ) -> GradeReport:
     """Grade one submission (a zip, or an unpacked folder holding ``models/``).
@@ -220,6 +225,8 @@ def grade_submission(
         Advice (overflow warnings, in-place writes, Python loops) costs points too.
     seed : int, optional
         Seed of the test inputs; fresh by default, recorded in the report.
+    exercise : str
+        The exercise graded, one of ``GRADED_EXERCISES`` (default: the first).
     weights : Weights, optional
         Points of the groups and tests (default: each group its share, each test alike).
 
@@ -228,7 +235,7 @@ def grade_submission(
     GradeReport
         Never raises for anything the submission contains or does.
     """
-    run = make_grader(timeout, limits, isolation, convention, strict, seed, weights)
+    run = make_grader(timeout, limits, isolation, convention, strict, seed, exercise, weights)
     return run.grade(Path(path))
 
 
@@ -240,6 +247,7 @@ def grade_folder(
     convention: str = "exact",
     strict: bool = False,
     seed: int | None = None,
+    exercise: str = DEFAULT_EXERCISE,
     weights: Weights | None = None,
 ) -> list[GradeReport]:
     """Grade every submission of an export folder, up to ``workers`` at a time.
@@ -249,5 +257,5 @@ def grade_folder(
     names its ``student``. Every submission gets a report, whatever happens while
     grading it.
     """
-    run = make_grader(timeout, None, isolation, convention, strict, seed, weights)
+    run = make_grader(timeout, None, isolation, convention, strict, seed, exercise, weights)
     return grade_class(folder, run, workers)

@@ -37,6 +37,8 @@ class GradeReport:
         ``"bubblewrap"`` or ``"none"``.
     seed, convention, strict
         The settings of the grade; the seed repeats the same inputs.
+    exercise : str
+        The exercise graded (``neural-networks``, ``batchnorm-dropout``, ``convnet``).
     teacher_notes : list of str
         Remarks for the teacher only (a convention, a flag); never in the learner's feedback.
     """
@@ -51,6 +53,7 @@ class GradeReport:
     seed: int = 0
     convention: str = "exact"
     strict: bool = False
+    exercise: str = "neural-networks"
     student: str = ""
     teacher_notes: list[str] = field(default_factory=list)
 
@@ -95,6 +98,7 @@ class GradeReport:
             "seed": self.seed,
             "convention": self.convention,
             "strict": self.strict,
+            "exercise": self.exercise,
             "teacher_notes": self.teacher_notes,
             "barenet_version": __version__,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
