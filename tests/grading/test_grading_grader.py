@@ -189,8 +189,10 @@ def test_without_sandbox_the_report_says_so(tmp_path):
 def test_infinite_loop_times_out(tmp_path):
     start = time.monotonic()
     report = grade_submission(hostile_zip(tmp_path, exec, "while True: pass"), timeout=3)
+    # 3 s of CPU time, or (on a machine too busy to give them) 9 s of wall clock.
     assert time.monotonic() - start < 15
-    assert_contained(report, "timed out after 3 s")
+    assert report.status == "timeout"
+    assert_contained(report, "timed out after", "of CPU time")
 
 
 def test_memory_bomb_is_stopped(tmp_path):

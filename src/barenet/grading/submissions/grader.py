@@ -26,6 +26,7 @@ from barenet.grading.definitions.teacher_notes import teacher_notes
 from barenet.grading.engine.judge import judge_suite
 from barenet.grading.engine.results import SuiteResult
 from barenet.grading.engine.spec import check_convention, fresh_seed, suite_calls
+from barenet.grading.sandbox.child_user import fresh_uid
 from barenet.grading.sandbox.cleanup import remove_tree
 from barenet.grading.sandbox.isolation import Isolation, required_isolation
 from barenet.grading.sandbox.limits import DEFAULT_TIMEOUT_S, Limits
@@ -86,8 +87,10 @@ class SubmissionGrader:
         )
 
     def run_child(self, workdir: Path, library: Path) -> ChildOutcome:
+        """Run the child as a user of its own (a fresh uid per submission when root)."""
+        user = self.isolation.child_user(fresh_uid()) if os.geteuid() == 0 else self.user
         argv = [sys.executable, "-I", "-c", bootstrap_code(library), str(workdir)]
-        argv += ["{response_fd}", str(self.user.uid_for_child())]
+        argv += ["{response_fd}", str(user.uid_for_child())]
         return run_sandboxed(
             argv,
             workdir,
@@ -95,7 +98,7 @@ class SubmissionGrader:
             self.isolation,
             request=self.request,
             extra_ro=(library,),
-            user=self.user,
+            user=user,
         )
 
     def judge(self, name: str, outcome: ChildOutcome) -> GradeReport:
