@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from gemm_speed import machine_line
 from PIL import Image
 
 from barenet.data import (
@@ -111,6 +112,7 @@ def main() -> None:
     parser.add_argument("--naive-images", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
+    print(machine_line())  # the times below scale with it
     if not args.zip.is_file():
         sys.exit(f"CIFAR-10 zip not found at {args.zip}")
 

@@ -20,6 +20,8 @@ import shutil
 import time
 from pathlib import Path
 
+from gemm_speed import machine_line
+
 from barenet.app.cli import main as barenet_main
 
 
@@ -44,6 +46,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--out", type=Path, default=root / "benchmarks" / "out")
     args = parser.parse_args(argv)
+    print(machine_line())  # the times below scale with it
     args.out.mkdir(parents=True, exist_ok=True)
 
     digits = run([], args.out / "digits")

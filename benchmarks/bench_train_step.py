@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from gemm_speed import blas_threads, machine_line
 
 import barenet as bn
 
@@ -136,16 +137,6 @@ def flops_per_step(sizes: list[int], batch: int) -> int:
     return 2 * sum(per_layer) + sum(per_layer[1:])
 
 
-def blas_threads() -> str:
-    """The thread count of NumPy's BLAS, as threadpoolctl sees it."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "default"
-    counts = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
-    return ",".join(map(str, sorted(counts))) or "default"
-
-
 def ratio_summary(ours: list[float], theirs: list[float]) -> str:
     """``median (min-max)`` of the block-by-block ratios ``ours / theirs``."""
     ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
@@ -180,6 +171,7 @@ def run(args: argparse.Namespace) -> None:
     if torch and args.threads is not None:
         torch.set_num_threads(args.threads)
 
+    print(machine_line())  # the times below scale with it
     rng = np.random.default_rng(0)
     X = rng.standard_normal((args.batch, 3072), dtype=np.float32)
     y = rng.integers(0, 10, args.batch)

@@ -20,6 +20,7 @@ import shutil
 import time
 from pathlib import Path
 
+from gemm_speed import machine_line
 from optuna.trial import TrialState
 
 from barenet.app.config import RunConfig
@@ -93,6 +94,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=root / "benchmarks" / "out" / "tune")
     args = parser.parse_args(argv)
+    print(machine_line())  # the times below scale with it
 
     trials = load_trials(args)
     train, val = trials.data.train, trials.data.val

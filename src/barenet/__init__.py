@@ -41,10 +41,23 @@ from barenet.memory import (
     network_size_breakdown,
 )
 from barenet.networks import ClassificationNet, Network
-from barenet.optim import SGD, Adam, Optimizer, SGDMomentum, adam, sgd, sgd_momentum
+from barenet.optim import (
+    SGD,
+    Adam,
+    Optimizer,
+    SGDMomentum,
+    SGDNesterov,
+    WarmupDecay,
+    WeightAverage,
+    adam,
+    sgd,
+    sgd_momentum,
+    sgd_nesterov,
+)
 from barenet.sequential import Sequential
 from barenet.solver import Solver, TrainingDivergedError
 from barenet.tuning import findBestConfig, grid_search, random_search
+from barenet.whitened_convnet import WhitenedConvNet
 
 __version__ = "0.1.0"
 
@@ -57,9 +70,16 @@ _LAZY = {
     **dict.fromkeys(
         (
             "AffineTestWrapper",
+            "BatchNormTestWrapper",
+            "ConvTestWrapper",
+            "DropoutTestWrapper",
+            "GroupNormTestWrapper",
+            "LayerNormTestWrapper",
+            "MaxPoolTestWrapper",
             "ReluTestWrapper",
             "SGDMTestWrapper",
             "SigmoidTestWrapper",
+            "SpatialBatchNormTestWrapper",
             "check_file",
             "grade_folder",
             "grade_submission",
@@ -91,22 +111,28 @@ __all__ = [
     "ArrayDataset",
     "BCE",
     "BadImageError",
+    "BatchNormTestWrapper",
     "CIFAR10",
     "ClassificationNet",
     "ComposeTransform",
+    "ConvTestWrapper",
     "CrossEntropyFromLogits",
     "DataLoader",
     "Dataset",
     "DigitsDataset",
     "DownloadError",
     "Dropout",
+    "DropoutTestWrapper",
     "FlattenTransform",
     "GetHumanReadable",
+    "GroupNormTestWrapper",
     "ImageFolderDataset",
     "L1",
+    "LayerNormTestWrapper",
     "LeakyRelu",
     "Loss",
     "MSE",
+    "MaxPoolTestWrapper",
     "MemoryImageFolderDataset",
     "Network",
     "NormalizeTransform",
@@ -119,11 +145,15 @@ __all__ = [
     "SGD",
     "SGDMTestWrapper",
     "SGDMomentum",
+    "SGDNesterov",
     "Sigmoid",
     "SigmoidTestWrapper",
     "Solver",
+    "SpatialBatchNormTestWrapper",
     "Tanh",
     "TrainingDivergedError",
+    "WarmupDecay",
+    "WeightAverage",
     "adam",
     "affine_backward",
     "affine_forward",
@@ -150,7 +180,9 @@ __all__ = [
     "save_pickle",
     "sgd",
     "sgd_momentum",
+    "sgd_nesterov",
     "submit_exercise",
     "Sequential",
     "ThreeLayerConvNet",
+    "WhitenedConvNet",
 ]

@@ -162,7 +162,28 @@ class CrossEntropyFromLogits(Loss):
 
     ``loss_i = -log(softmax(logits_i)[y_i])``; with ``reduction='mean'`` the loss is
     the mean over the batch and the gradient is ``(softmax(logits) - onehot) / N``.
+
+    With label smoothing ``s``, the target is ``q = (1 - s) * onehot + s / C`` instead
+    of the one-hot row: ``loss_i = -sum_c q_c * log(softmax(logits_i)_c)``, that is
+    ``(1 - s) * (-log p_{y_i}) + s * mean_c(-log p_c)``, and the gradient is
+    ``(softmax(logits) - q) / N``. The same as PyTorch's
+    ``cross_entropy(logits, labels, label_smoothing=s)``.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}
+    smoothing : float
+        ``s`` in ``[0, 1]``; 0 (the default) is the plain cross-entropy.
     """
+
+    def __init__(self, reduction: str = "mean", smoothing: float = 0.0):
+        super().__init__(reduction)
+        smoothing = float(smoothing)
+        if not 0.0 <= smoothing <= 1.0:
+            raise ValueError(
+                f"CrossEntropyFromLogits: smoothing must be in [0, 1], got {smoothing!r}"
+            )
+        self.smoothing = smoothing
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray | float:
         """Cross-entropy of ``logits`` (N, C) and integer ``labels`` (N,)."""
@@ -183,11 +204,22 @@ class CrossEntropyFromLogits(Loss):
         return self._loss(logits, labels, log_probs), self._grad(logits, labels, log_probs)
 
     def _loss(self, logits, labels, log_probs):
-        return self._reduce(-log_probs[np.arange(len(labels)), labels])
+        losses = -log_probs[np.arange(len(labels)), labels]
+        if self.smoothing:
+            s = self.smoothing
+            losses = (1 - s) * losses - s * log_probs.mean(axis=1)
+        return self._reduce(losses)
 
     def _grad(self, logits, labels, log_probs):
         grad = np.exp(log_probs)
-        grad[np.arange(len(labels)), labels] -= 1
+        s = self.smoothing
+        if s:
+            grad -= s / logits.shape[1]
+        grad[np.arange(len(labels)), labels] -= 1 - s
         if self.reduction == "mean":
             grad /= max(len(labels), 1)
         return grad
+
+    def __repr__(self) -> str:
+        smoothing = f", smoothing={self.smoothing}" if self.smoothing else ""
+        return f"{type(self).__name__}(reduction={self.reduction!r}{smoothing})"

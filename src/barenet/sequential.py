@@ -40,6 +40,7 @@ from barenet.layers import (
     LeakyRelu,
     Linear,
     MaxPool2d,
+    PatchWhitening,
 )
 from barenet.losses import CrossEntropyFromLogits
 from barenet.networks import Network
@@ -48,6 +49,7 @@ LAYER_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
         Conv2d,
+        PatchWhitening,
         Linear,
         MaxPool2d,
         AvgPool2d,

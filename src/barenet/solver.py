@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
 from barenet.losses import CrossEntropyFromLogits, Loss
-from barenet.optim import LEARNING_RATE, Adam
+from barenet.optim import LEARNING_RATE, Adam, WeightAverage
 from barenet.prediction import batch_outputs
 
 
@@ -45,6 +46,17 @@ class Solver:
         Show a tqdm progress bar over each epoch's batches.
     on_epoch_end : callable, optional
         Called as ``on_epoch_end(solver)`` after each epoch's histories are updated.
+    lr_schedule : callable, optional
+        ``lr_schedule(step) -> factor``, e.g. :class:`barenet.optim.WarmupDecay`: the
+        ``step``-th update (from 0, counted over every :meth:`train` call) uses
+        ``learning_rate * lr_decay**epoch * factor``. ``None`` (the default): the rate
+        changes only by ``lr_decay``, once per epoch.
+    weight_average : float, optional
+        The decay of an exponential moving average of the weights
+        (:class:`barenet.optim.WeightAverage`), updated after every update and used for
+        validation: the best parameters kept and restored are averaged ones (a model's
+        ``buffers``, batch norm's running statistics, are the live ones). ``None`` (the
+        default): no average.
 
     Attributes
     ----------
@@ -56,6 +68,10 @@ class Solver:
     best_buffers : dict
         Copy of the model's ``buffers`` (batch norm's running statistics) at that epoch,
         restored with the parameters; empty for a model without them.
+    step_count : int
+        Updates made so far (the step that ``lr_schedule`` is called with next).
+    weight_averager : WeightAverage or None
+        The moving average of the weights, when ``weight_average`` is given.
     interrupted : bool
         Whether the last :meth:`train` was ended by Ctrl-C (KeyboardInterrupt).
     best_model_stats : dict or None
@@ -76,11 +92,17 @@ class Solver:
         optim_config: dict | None = None,
         progress: bool = False,
         on_epoch_end: Callable[[Solver], None] | None = None,
+        lr_schedule: Callable[[int], float] | None = None,
+        weight_average: float | None = None,
     ):
         if int(print_every) < 1:
             raise ValueError(f"print_every must be >= 1, got {print_every!r}")
         if not lr_decay > 0:
             raise ValueError(f"lr_decay must be > 0, got {lr_decay!r}")
+        if lr_schedule is not None and not callable(lr_schedule):
+            raise ValueError(
+                f"lr_schedule must be callable as lr_schedule(step), got {lr_schedule!r}"
+            )
         self.model = model
         self.train_dataloader = train_dataloader
         self.val_dataloader = val_dataloader
@@ -91,6 +113,9 @@ class Solver:
         self.lr_decay = float(lr_decay)
         self.progress = progress
         self.on_epoch_end = on_epoch_end
+        self.learning_rate = self.opt.lr
+        self.lr_schedule = lr_schedule
+        self.weight_average = weight_average
         self.reset()
 
     def reset(self) -> None:
@@ -106,6 +131,10 @@ class Solver:
         self.val_acc_history: list[float] = []
         self.stop_reason = ""
         self.interrupted = False
+        self.step_count = 0
+        self.weight_averager = None
+        if self.weight_average is not None:
+            self.weight_averager = WeightAverage(self.weight_average)
 
     @property
     def best_model_stats(self) -> dict | None:
@@ -144,10 +173,10 @@ class Solver:
     def _batches(self, loader: Iterable[dict], desc: str):
         if not self.progress:
             return loader
-        from tqdm import tqdm  # the text bar: works in terminals and notebooks alike
+        from barenet.progress import progress_bar  # drawn on a terminal or in a notebook
 
         total = len(loader) if hasattr(loader, "__len__") else None
-        return tqdm(loader, desc=desc, total=total, leave=False, unit="batch")
+        return progress_bar(loader, desc=desc, total=total, leave=False, unit="batch")
 
     def _train_epoch(self) -> tuple[float, float]:
         """One pass of updates over the training data; returns (mean loss, accuracy)."""
@@ -160,7 +189,7 @@ class Solver:
             loss, dout = self._loss(logits, labels)
             self._check_finite(loss, i)
             self.model.backward(dout)
-            self.opt.step()
+            self._update()
             n = len(labels)
             total_loss += loss * n
             correct += int(np.count_nonzero(logits.argmax(axis=1) == labels))
@@ -170,6 +199,30 @@ class Solver:
         if seen == 0:
             raise ValueError("train_dataloader yielded no batches")
         return total_loss / seen, correct / seen
+
+    def _update(self) -> None:
+        """One optimizer step at the scheduled rate, then the weights' average."""
+        if self.lr_schedule is not None:
+            factor = self.lr_schedule(self.step_count)
+            self.opt.lr = self.learning_rate * self.lr_decay**self.epoch * factor
+        self.opt.step()
+        self.step_count += 1
+        if self.weight_averager is not None:
+            self.weight_averager.update(self.model.params)
+
+    @contextmanager
+    def _evaluation_weights(self) -> Iterator[None]:
+        """The averaged weights in the model for the duration (the live ones after)."""
+        average = self.weight_averager.average if self.weight_averager else {}
+        if not average:
+            yield
+            return
+        live = dict(self.model.params)
+        self.model.params.update(average)
+        try:
+            yield
+        finally:
+            self.model.params.update(live)
 
     def evaluate(self, loader: Iterable[dict]) -> tuple[float, float]:
         """Mean loss (with the regulariser) and accuracy over ``loader``, in eval mode."""
@@ -241,9 +294,10 @@ class Solver:
         try:
             while self.epoch < last_epoch:
                 train_loss, train_acc = self._train_epoch()
-                val_loss, val_acc = self.evaluate(self.val_dataloader)
-                self.epoch += 1
-                self._record(train_loss, train_acc, val_loss, val_acc)
+                with self._evaluation_weights():
+                    val_loss, val_acc = self.evaluate(self.val_dataloader)
+                    self.epoch += 1
+                    self._record(train_loss, train_acc, val_loss, val_acc)
                 self._print_epoch(last_epoch)
                 self.opt.lr *= self.lr_decay
                 if self.on_epoch_end is not None:

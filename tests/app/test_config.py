@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
@@ -50,7 +51,8 @@ def test_given_options_win_over_the_recipe():
 
 def test_data_path_implies_an_image_folder_run():
     config = RunConfig.from_args(parse("train", "--data", "some.zip"))
-    assert config.data == "some.zip" and config.dataset == "cifar10"
+    # Stored resolved, so that the run folder names its data from any folder.
+    assert config.data == str(Path("some.zip").resolve()) and config.dataset == "cifar10"
     with pytest.raises(ValueError, match="give --dataset or --data, not both"):
         RunConfig.from_args(parse("train", "--data", "x.zip", "--dataset", "digits"))
 
@@ -112,7 +114,7 @@ def test_help_shows_the_defaults_of_run_config(capsys):
         parse("train", "--help")
     text = " ".join(capsys.readouterr().out.split())
     assert "SGD momentum (default 0.9)" in text
-    assert "(default digits 32, cifar10 512)" in text
+    assert "(default digits 32, cifar10 512; convnet: digits 64, cifar10 256)" in text
 
 
 def test_compare_defaults_are_the_exercise_settings():

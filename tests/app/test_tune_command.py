@@ -153,9 +153,8 @@ def test_resume_refuses_new_settings_and_an_existing_study_is_not_overwritten(wo
     capsys.readouterr()
     assert main(["tune", "--resume", "st", "--lr", "0.1", "--sampler", "random"]) == 2
     err = capsys.readouterr().err
-    assert (
-        "may change only --trials, --timeout, --workers and --storage, not --lr, --sampler" in err
-    )
+    assert "may change only --trials, --timeout, --workers and --storage" in err
+    assert "not --lr, --sampler" in err
     assert tune(*SPACE, "--trials", 2, "--out", "st") == 2
     assert "continue it with --resume st" in capsys.readouterr().err
     assert len(load_trials(workdir / "st")) == 2
@@ -171,7 +170,7 @@ def test_end_to_end_in_a_subprocess_then_evaluate(tmp_path):
     run = barenet("tune", *SMALL, *SPACE, "--trials", 4, "--workers", 2, "--out", "study")
     assert run.returncode == 0, run.stderr
     assert "4 trials:" in run.stdout and "rank trial" in run.stdout
-    assert "tune: 100%" in run.stderr  # the progress bar over trials
+    assert "\r" not in run.stderr, "a progress bar wrote into a pipe"
     study = tmp_path / "study"
     rows = read_rows(study / "trials.csv")
     assert len(rows) == 4 and {"value", "learning_rate", "hidden_size", "seconds"} <= set(rows[0])

@@ -22,11 +22,7 @@ LAYERS_ABOVE_THE_CORE = ("grading", "exercise", "app")
 #: Cycles that main still has, in another area's code, each to be deleted as soon as
 #: that cycle is gone (the test then says so). Each entry is the set of modules of one
 #: cycle.
-KNOWN_CYCLES: dict[str, frozenset[str]] = {
-    "grader <-> reports (being split up with the grading restructure)": frozenset(
-        {"barenet.grading.grader", "barenet.grading.reports"}
-    ),
-}
+KNOWN_CYCLES: dict[str, frozenset[str]] = {}
 
 
 def module_name(path: Path) -> str:
@@ -39,12 +35,12 @@ def module_name(path: Path) -> str:
 
 
 def source_files() -> dict[str, Path]:
-    """Every barenet module by name. The kit's templates (``exercise/kit/``) are files
+    """Every barenet module by name. The kits' templates (``exercise/kits/``) are files
     that ``barenet exercise init`` copies out, not modules of barenet."""
     files = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         parts = path.relative_to(PACKAGE).parts
-        if parts[:2] == ("exercise", "kit") and len(parts) > 2:
+        if parts[:2] == ("exercise", "kits"):
             continue
         files[module_name(path)] = path
     return files

@@ -138,12 +138,17 @@ def test_one_learning_rate_default_for_rules_optimizers_and_solver():
 def test_the_registry_names_every_optimizer_and_states_each_default_once():
     from barenet.optim import rules
 
-    assert bn.optim.OPTIMIZERS == {"adam": bn.Adam, "sgd_momentum": bn.SGDMomentum, "sgd": bn.SGD}
+    assert bn.optim.OPTIMIZERS == {
+        "adam": bn.Adam,
+        "sgd_momentum": bn.SGDMomentum,
+        "sgd_nesterov": bn.SGDNesterov,
+        "sgd": bn.SGD,
+    }
     assert bn.optim.optimizer_class("sgd") is bn.SGD
-    with pytest.raises(ValueError, match="optimizer must be one of adam, sgd_momentum, sgd"):
+    with pytest.raises(ValueError, match="optimizer must be one of adam, sgd_momentum, sgd_n"):
         bn.optim.optimizer_class("rmsprop")
     # The classes' defaults are the very dicts the rules fill in state from.
-    assert bn.SGDMomentum.defaults is rules.MOMENTUM_DEFAULTS
+    assert bn.SGDMomentum.defaults is bn.SGDNesterov.defaults is rules.MOMENTUM_DEFAULTS
     assert bn.Adam.defaults is rules.ADAM_DEFAULTS
     config = {}
     bn.adam(np.zeros(2), np.ones(2), config, 0.1)

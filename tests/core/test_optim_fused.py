@@ -13,9 +13,10 @@ pytestmark = pytest.mark.skipif(optim_fused.kernels() is None, reason="numba una
 RULES = [
     (bn.sgd, optim_fused.sgd_step),
     (bn.sgd_momentum, optim_fused.sgd_momentum_step),
+    (bn.sgd_nesterov, optim_fused.sgd_nesterov_step),
     (bn.adam, optim_fused.adam_step),
 ]
-IDS = ["sgd", "sgd_momentum", "adam"]
+IDS = ["sgd", "sgd_momentum", "sgd_nesterov", "adam"]
 # Same operations in the same order: equal, or (where a compiler fuses a multiply and an
 # add) within one rounding of the dtype per step.
 ONE_ROUNDING = {np.float32: 1.2e-7, np.float64: 2.3e-16}

@@ -6,8 +6,13 @@ import pytest
 import barenet as bn
 from barenet.optim import fused as optim_fused
 
-CLASSES = [(bn.SGD, bn.sgd), (bn.SGDMomentum, bn.sgd_momentum), (bn.Adam, bn.adam)]
-IDS = ["SGD", "SGDMomentum", "Adam"]
+CLASSES = [
+    (bn.SGD, bn.sgd),
+    (bn.SGDMomentum, bn.sgd_momentum),
+    (bn.SGDNesterov, bn.sgd_nesterov),
+    (bn.Adam, bn.adam),
+]
+IDS = ["SGD", "SGDMomentum", "SGDNesterov", "Adam"]
 
 
 class Model:

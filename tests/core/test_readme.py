@@ -60,12 +60,20 @@ def check_convnet(namespace: dict, out: str) -> None:
     np.testing.assert_array_equal(restored.buffers["running_var2"], model.buffers["running_var2"])
 
 
+def check_whitened_convnet(namespace: dict, out: str) -> None:
+    net = namespace["net"]
+    assert namespace["logits"].shape == (64, 10)
+    assert net.buffers["filters1"].shape == (8, 1, 2, 2) and "filters1" not in net.params
+    assert namespace["layer"].out_channels == 24
+
+
 #: What each block, known by the first line that tells it apart, must leave behind.
 CHECKS = {
     "import numpy as np": check_tour,
     "from functools import partial": check_search,
     "save_pickle(": check_submission,
     "from barenet.layers import (": check_convnet,
+    "from barenet.layers import PatchWhitening": check_whitened_convnet,
 }
 
 #: The names the submission block takes from the course's own files.

@@ -20,7 +20,8 @@ import barenet as bn
 from barenet.grading import save_pickle
 from barenet.grading.classroom.hidden_test_set import load_hidden_test_set
 from barenet.grading.classroom.model_grading import CIFAR_MEAN, CIFAR_STD, ModelGrading
-from barenet.grading.sandbox import Limits, detect_isolation
+from barenet.grading.sandbox.isolation import detect_isolation
+from barenet.grading.sandbox.limits import Limits
 
 HIDDEN_NAME = "hidden-labels-5d1c"
 

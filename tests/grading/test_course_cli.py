@@ -8,7 +8,7 @@ import learner_solutions as learner
 import pytest
 
 from barenet.app.cli import main
-from barenet.grading.submission import pickled_by_value
+from barenet.grading.local.packaging import pickled_by_value
 
 
 def check_main(argv: list[str]) -> int:

@@ -14,7 +14,7 @@ import pytest
 
 import barenet
 from barenet.grading import Score
-from barenet.grading.wrappers import (
+from barenet.grading.local.wrappers import (
     AffineTestWrapper,
     ReluTestWrapper,
     SGDMTestWrapper,
@@ -256,8 +256,8 @@ def test_no_failure_reads_measured_0():
 
 
 def test_fresh_inputs_differ_between_runs_and_repeat_with_a_seed():
-    from barenet.grading.activation_tests import relu_specs
-    from barenet.grading.spec import build_probes
+    from barenet.grading.definitions.activation_tests import relu_specs
+    from barenet.grading.engine.spec import build_probes
 
     spec = relu_specs()[1]
     first, again, other = (build_probes([spec], s)[0] for s in (1, 1, 2))

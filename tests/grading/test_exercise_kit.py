@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import inspect
 import re
@@ -20,9 +21,11 @@ import barenet
 import barenet.layers
 import barenet.optim
 from barenet.app.cli import main
-from barenet.exercise import includes, write_kit
+from barenet.exercise import catalog, includes, write_kit
+from barenet.exercise.catalog import Exercise
+from barenet.exercise.kit import render_regions
 from barenet.exercise.regions import find_regions, keep_solutions, stub_regions
-from barenet.exercise.tasks import TASKS
+from barenet.exercise.tasks import NEURAL_NETWORKS as TASKS
 
 WRAPPERS = {
     "SigmoidTestWrapper": ("layer_tests", ["SigmoidForwardTest", "SigmoidBackwardTest"]),
@@ -479,3 +482,29 @@ def test_the_zip_goes_into_the_current_folder_as_barenets_does(kits, tmp_path):
     run = run_in_kit(elsewhere, code)
     assert run.returncode == 0, run.stderr
     assert (elsewhere / "handed-in.zip").is_file() and not (kit / "handed-in.zip").exists()
+
+
+def test_regions_of_another_exercise_stay_written(monkeypatch):
+    text = (
+        "def mine(x):\n    # >>> exercise: mine\n    return x\n    # <<< exercise\n\n\n"
+        "def given(x):\n    # >>> exercise: given\n    return -x\n    # <<< exercise\n"
+    )
+    this = Exercise("this", "", "", "", {"mine": ("mine", "Return x.")})
+    other = Exercise("other", "", "", "", {"given": ("given", "Return -x.")})
+    monkeypatch.setattr(catalog, "EXERCISES", {"this": this, "other": other})
+    seen = set()
+    starter = render_regions(text, this, "here.py", solutions=False, seen=seen)
+    assert "# TODO: mine." in starter and "return x\n" not in starter
+    assert "    return -x\n" in starter and "# TODO: given" not in starter
+    assert seen == {"mine", "given"}
+    with pytest.raises(KeyError, match="no task text for the region 'stray'"):
+        render_regions(text.replace("given", "stray"), this, "here.py", False, set())
+
+
+def test_an_exercise_whose_region_no_template_holds_fails_before_writing(tmp_path, monkeypatch):
+    first = catalog.EXERCISES[catalog.DEFAULT_EXERCISE]
+    broken = dataclasses.replace(first, tasks={**first.tasks, "not_marked": ("x", "y")})
+    monkeypatch.setattr(catalog, "EXERCISES", {first.name: broken})
+    with pytest.raises(ValueError, match="no kit file holds the region\\(s\\) not_marked"):
+        write_kit(tmp_path / "kit")
+    assert not (tmp_path / "kit").exists()

@@ -108,7 +108,7 @@ def test_notebook_stops_at_the_first_unwritten_layer_in_the_starter_kit(tmp_path
 
 
 def test_kit_notebook_has_no_outputs():
-    kit_notebook = ROOT / "src" / "barenet" / "exercise" / "kit" / NOTEBOOK
+    kit_notebook = ROOT / "src" / "barenet" / "exercise" / "kits" / "neural_networks" / NOTEBOOK
     nb = nbformat.read(kit_notebook, as_version=4)
     nbformat.validate(nb)
     for cell in nb.cells:

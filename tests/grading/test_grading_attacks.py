@@ -22,11 +22,12 @@ import cloudpickle
 import learner_solutions as learner
 import pytest
 
-from barenet.grading.cli_commands import grade_main
-from barenet.grading.grader import grade_folder, grade_submission
-from barenet.grading.reports import clean_text, gradescope_results, write_csv
-from barenet.grading.safe_zip import UnsafeArchiveError, safe_extract
-from barenet.grading.submission import pickled_by_value
+from barenet.app.grade import grade_main
+from barenet.archives import UnsafeArchiveError, safe_extract
+from barenet.grading.local.packaging import pickled_by_value
+from barenet.grading.submissions.exports import gradescope_results, write_csv
+from barenet.grading.submissions.grader import grade_folder, grade_submission
+from barenet.grading.submissions.text import clean_text
 
 TIMEOUT = 30.0
 
@@ -103,7 +104,7 @@ def test_a_patched_harness_changes_nothing(tmp_path):
     code = (
         "import sys\n"
         "try:\n"
-        "    import barenet.grading.harness as h\n"
+        "    import barenet.grading.engine.results as h\n"
         "    h.score_percent = lambda passed, total: 100\n"
         "except ImportError:\n"
         "    pass\n"
@@ -260,10 +261,10 @@ def test_escape_sequences_never_reach_the_terminal(tmp_path, capsys):
         del sys.modules[module.__name__]
     assert grade_main([str(path), "--csv", str(tmp_path / "g.csv")]) == 0
     out = capsys.readouterr().out
-    assert "SigmoidForwardTest failed: Sigmoid.forward raised ValueError:" in out
+    assert "SigmoidForwardTest failed: Sigmoid.forward raised ValueError: hidden" in out
     for text in (out, (tmp_path / "g.csv").read_text()):
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text.replace("\r\n", "\n"))
-    assert clean_text(ESCAPES) == "hidden "
+    assert clean_text(ESCAPES) == "hidden"
 
 
 def test_formula_like_cells_are_escaped(tmp_path):
@@ -302,7 +303,7 @@ def test_a_timeout_that_is_not_positive_exits_2(tmp_path, value, capsys):
 
 
 def test_limits_name_the_wrong_value():
-    from barenet.grading.sandbox import Limits
+    from barenet.grading.sandbox.limits import Limits
 
     with pytest.raises(ValueError, match="timeout_s must be a positive number"):
         Limits(timeout_s=0)
@@ -329,7 +330,7 @@ def test_the_process_limit_holds_and_is_stated(tmp_path):
     assert forked < 150
     assert "+64 processes" in report.sandbox
     if os.geteuid() == 0:
-        assert "runs as uid 65534" in report.sandbox
+        assert "runs as an unprivileged uid of its own" in report.sandbox
 
 
 def test_a_zip_announcing_a_million_entries_is_refused_from_its_end_record(tmp_path):
@@ -353,6 +354,7 @@ GRADESCOPE_TOP = {
     "output": str,
     "visibility": str,
     "stdout_visibility": str,
+    "extra_data": dict,
     "tests": list,
 }
 GRADESCOPE_TEST = {
@@ -367,8 +369,13 @@ GRADESCOPE_TEST = {
 def test_gradescope_results_have_the_documented_fields(tmp_path):
     path = submission(tmp_path / "s.zip", CORRECT)
     out = tmp_path / "results" / "results.json"
-    assert grade_main([str(path), "--format", "gradescope", "--json", str(out)]) == 0
+    command = [str(path), "--format", "gradescope", "--json", str(out), "--seed", "987654321"]
+    assert grade_main(command) == 0
     results = json.loads(out.read_text())
+    # A fixed seed is kept for the teacher, never shown to the student.
+    assert results["extra_data"]["seed"] == 987654321
+    shown = json.dumps({k: v for k, v in results.items() if k != "extra_data"})
+    assert "987654321" not in shown and "seed" not in shown.lower()
     assert set(results) <= set(GRADESCOPE_TOP)
     for key, kind in GRADESCOPE_TOP.items():
         assert isinstance(results[key], kind)
@@ -392,3 +399,6 @@ def test_gradescope_results_of_a_submission_that_did_not_run(tmp_path):
     results = gradescope_results(grade_submission(path, timeout=TIMEOUT))
     assert results["score"] == 0 and results["tests"] == []
     assert "invalid-submission" in results["output"]
+    assert (
+        grade_main([str(path), "--format", "gradescope", "--json", str(tmp_path / "r.json")]) == 1
+    )

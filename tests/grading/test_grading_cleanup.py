@@ -2,7 +2,7 @@
 
 import os
 
-from barenet.grading.cleanup import remove_tree
+from barenet.grading.sandbox.cleanup import remove_tree
 
 
 def deep_chain(root, depth):

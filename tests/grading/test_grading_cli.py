@@ -14,7 +14,7 @@ import pytest
 import barenet.layers
 import barenet.optim
 from barenet.app.cli import main
-from barenet.grading.submission import pickled_by_value
+from barenet.grading.local.packaging import pickled_by_value
 
 GOOD_FILE = """
 import numpy as np
@@ -188,7 +188,7 @@ def barenet_submission(path):
 
 
 def test_grade_refuses_barenet_own_code(tmp_path, capsys):
-    assert grade_main([str(barenet_submission(tmp_path / "ref.zip"))]) == 0
+    assert grade_main([str(barenet_submission(tmp_path / "ref.zip"))]) == 1
     out = capsys.readouterr().out
     assert "Status: invalid-submission" in out and "uses barenet's reference code" in out
     assert out.splitlines()[-1] == "Score: 0/100"
@@ -212,7 +212,8 @@ def test_grade_a_folder_writes_one_csv_line_per_submission(tmp_path, capsys):
     learner_submission(folder / "a.zip")
     (folder / "b.zip").write_bytes(b"not a zip")
     csv_path = tmp_path / "grades.csv"
-    assert grade_main([str(folder), "--csv", str(csv_path), "--timeout", "20"]) == 0
+    # 1: one submission was not graded (a script can tell), and every row is written.
+    assert grade_main([str(folder), "--csv", str(csv_path), "--timeout", "20"]) == 1
     lines = csv_path.read_text().splitlines()
     assert len(lines) == 3
     assert lines[0] == "submission,status,score,passed,total,failed_tests,advice,reason,isolation"
@@ -243,3 +244,32 @@ def test_unknown_subcommand_exits_2(capsys):
     with pytest.raises(SystemExit) as exited:
         main(["frobnicate"])
     assert exited.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_grade_exits_1_when_a_submission_is_not_graded(tmp_path, capsys):
+    fake = tmp_path / "fake.zip"
+    fake.write_bytes(b"not a zip")
+    assert grade_main([str(fake)]) == 1
+    assert "Status: invalid-submission" in capsys.readouterr().out
+
+
+def test_grade_without_a_sandbox_exits_2_naming_the_fix(tmp_path, capsys, monkeypatch):
+    import barenet.grading.sandbox.isolation as isolation
+
+    missing = isolation.Isolation("none", "bubblewrap (bwrap) is not installed")
+    monkeypatch.setattr(isolation, "detect_isolation", lambda: missing)
+    zip_path = learner_submission(tmp_path / "sub.zip")
+    assert grade_main([str(zip_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing of the submission ran
+    error = captured.err.strip()
+    assert len(error.splitlines()) == 1 and "bwrap) is not installed" in error
+    assert "apt-get install bubblewrap" in error and "--no-sandbox" in error
+    csv_path = tmp_path / "grades.csv"
+    assert grade_main([str(zip_path), "--no-sandbox", "--csv", str(csv_path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "Sandbox: NO file-system or network isolation (waived explicitly with --no-sandbox" in out
+    )
+    assert "Score: 100/100" in out.splitlines()
+    assert csv_path.read_text().splitlines()[1].endswith(",none")

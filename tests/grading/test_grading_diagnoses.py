@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from barenet.grading import wrappers
+from barenet.grading.local import wrappers
 
 
 def quiet(wrapper):

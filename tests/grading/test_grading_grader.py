@@ -19,11 +19,11 @@ import zipfile
 import cloudpickle
 import pytest
 
-from barenet.grading.grader import grade_folder, grade_submission
-from barenet.grading.reports import write_csv, write_json_report
-from barenet.grading.safe_zip import UnsafeArchiveError, copy_limited, safe_extract
-from barenet.grading.sandbox import Isolation, detect_isolation
-from barenet.grading.submission import pickled_by_value, save_pickle, submit_exercise
+from barenet.archives import UnsafeArchiveError, copy_limited, safe_extract
+from barenet.grading.local.packaging import pickled_by_value, save_pickle, submit_exercise
+from barenet.grading.sandbox.isolation import Isolation, detect_isolation
+from barenet.grading.submissions.exports import write_csv, write_json_report
+from barenet.grading.submissions.grader import grade_folder, grade_submission
 
 SANDBOXED = detect_isolation().active
 NO_SANDBOX_REASON = f"bubblewrap is not usable here: {detect_isolation().detail}"
@@ -189,8 +189,10 @@ def test_without_sandbox_the_report_says_so(tmp_path):
 def test_infinite_loop_times_out(tmp_path):
     start = time.monotonic()
     report = grade_submission(hostile_zip(tmp_path, exec, "while True: pass"), timeout=3)
+    # 3 s of CPU time, or (on a machine too busy to give them) 9 s of wall clock.
     assert time.monotonic() - start < 15
-    assert_contained(report, "timed out after 3 s")
+    assert report.status == "timeout"
+    assert_contained(report, "timed out after", "of CPU time")
 
 
 def test_memory_bomb_is_stopped(tmp_path):

@@ -1,8 +1,11 @@
 """The test harness: one spec, lines, summary, score, contained exceptions, results as data."""
 
+import subprocess
+import sys
+
 import numpy as np
 
-from barenet.grading.harness import (
+from barenet.grading.engine.results import (
     GroupResult,
     Score,
     TestResult,
@@ -10,8 +13,9 @@ from barenet.grading.harness import (
     score_percent,
     summary_lines,
 )
+from barenet.grading.engine.spec import Probe, TestSpec
+from barenet.grading.local.in_process import run_in_process
 from barenet.grading.sandboxed.learner_calls import Call
-from barenet.grading.spec import Probe, TestSpec, run_in_process
 
 
 def doubling_spec(name, verdict_of=None):
@@ -121,3 +125,15 @@ def test_a_huge_exception_message_is_shortened():
     result = run(raises_long, doubling_spec("LongTest"))
     message = result.results[0].message
     assert not result.results[0].passed and len(message) < 1300 and message.endswith("...")
+
+
+def test_the_wrappers_load_no_sandbox_grader_or_cloudpickle():
+    code = (
+        "import sys, barenet.grading.local.wrappers as w; "
+        "assert w.SigmoidTestWrapper(verbose=False) == 100; "
+        "print(sorted(m for m in sys.modules if m.startswith(("
+        "'barenet.grading.sandbox.', 'barenet.grading.submissions', 'cloudpickle'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

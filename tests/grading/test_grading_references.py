@@ -4,8 +4,12 @@ import numpy as np
 import pytest
 
 from barenet.gradcheck import eval_numerical_gradient_array, rel_error
-from barenet.grading.affine_tests import affine_inputs, exact_gradients, reference_affine
-from barenet.grading.wrappers import (
+from barenet.grading.definitions.affine_tests import (
+    affine_inputs,
+    exact_gradients,
+    reference_affine,
+)
+from barenet.grading.local.wrappers import (
     AffineTestWrapper,
     ReluTestWrapper,
     SGDMTestWrapper,

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from barenet.grading.sandbox import Limits, detect_isolation, run_sandboxed
+from barenet.grading.sandbox.isolation import detect_isolation
+from barenet.grading.sandbox.limits import Limits
+from barenet.grading.sandbox.process import run_sandboxed
 
 SANDBOXED = detect_isolation().active
 needs_bwrap = pytest.mark.skipif(
@@ -126,3 +128,25 @@ def test_sandbox_shows_only_numpy_and_cloudpickle_of_the_installed_packages(tmp_
         "barenet",
         "False",
     ]
+
+
+@needs_bwrap
+def test_no_installed_package_but_numpy_and_cloudpickle_can_be_found(tmp_path):
+    # Not those of the base interpreter or the system Python either (e.g. Debian's
+    # /usr/lib/python3/dist-packages), even when a submission puts them on sys.path.
+    code = (
+        "import glob, os, sys, sysconfig, pkgutil\n"
+        "stdlib = sysconfig.get_paths()['stdlib']\n"
+        "roots = [sys.prefix, sys.base_prefix, *glob.glob('/usr/lib/python3*'), "
+        "*glob.glob('/usr/local/lib/python3*')]\n"
+        "for root in roots:\n"
+        "    for dirpath, dirs, files in os.walk(root):\n"
+        "        if os.path.basename(dirpath) in ('site-packages', 'dist-packages'):\n"
+        "            sys.path.append(dirpath)\n"
+        "            dirs.clear()\n"
+        "found = {m.name for m in pkgutil.iter_modules() if not str(getattr(m.module_finder, 'path', '')).startswith(stdlib)}\n"
+        "print(sorted(found))\n"
+    )
+    outcome = run_python(code, tmp_path)
+    assert outcome.returncode == 0, outcome.stderr
+    assert set(eval(outcome.stdout)) <= {"numpy", "cloudpickle"}, outcome.stdout

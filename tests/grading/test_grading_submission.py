@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import barenet.layers
-from barenet.grading.submission import is_learner_module, save_pickle, submit_exercise
+from barenet.grading.local.packaging import is_learner_module, save_pickle, submit_exercise
 
 LEARNER_SOURCE = """
 import numpy as np

@@ -7,7 +7,7 @@ import pytest
 
 import barenet.layers
 import barenet.optim
-from barenet.grading.wrappers import (
+from barenet.grading.local.wrappers import (
     AffineTestWrapper,
     ReluTestWrapper,
     SGDMTestWrapper,

@@ -15,6 +15,7 @@ from barenet.app.config import (
     ACTIVATIONS,
     DATASETS,
     DTYPES,
+    MODELS,
     ON_BAD_IMAGE,
     OPTIMIZERS,
     default_text,
@@ -24,7 +25,13 @@ SUPPRESS = argparse.SUPPRESS
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
-    """argparse, but a bad argument gives one line (and status 2), not the usage block."""
+    """argparse, but a bad argument gives one line (and status 2), not the usage block,
+    and no option is taken from a prefix of its name (``--epoch 2`` is an error, not
+    ``--epochs 2``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -128,6 +135,13 @@ def add_model_options(parser: argparse.ArgumentParser, overrides: dict | None = 
     """``--hidden-size``, ``--num-layer``, ``--activation``, ``--std``, ``--dtype``, ..."""
     group = parser.add_argument_group("network")
     group.add_argument(
+        "--model",
+        choices=MODELS,
+        default=SUPPRESS,
+        help="mlp: the ClassificationNet (affine layers); convnet: a WhitenedConvNet "
+        f"(patch whitening, conv-pool-batchnorm blocks) ({default_text('model')})",
+    )
+    group.add_argument(
         "--hidden-size",
         type=positive_int,
         nargs="+",
@@ -166,6 +180,37 @@ def add_model_options(parser: argparse.ArgumentParser, overrides: dict | None = 
         type=non_negative_float,
         default=SUPPRESS,
         help=f"L2 strength ({default_text('reg')})",
+    )
+    add_convnet_options(parser, overrides)
+
+
+def add_convnet_options(parser: argparse.ArgumentParser, overrides: dict | None = None) -> None:
+    """``--widths``, ``--whitening-kernel``, ``--whitening-epsilon`` (``--model convnet``)."""
+    group = parser.add_argument_group("convnet (with --model convnet)")
+    group.add_argument(
+        "--widths",
+        type=positive_int,
+        nargs="+",
+        metavar="W",
+        default=SUPPRESS,
+        help="channels of each conv block; each block halves the map "
+        f"({default_text('widths', overrides)})",
+    )
+    group.add_argument(
+        "--whitening-kernel",
+        type=positive_int,
+        metavar="K",
+        default=SUPPRESS,
+        help="side of the patches the fixed first layer whitens "
+        f"({default_text('whitening_kernel', overrides)})",
+    )
+    group.add_argument(
+        "--whitening-epsilon",
+        type=positive_float,
+        metavar="EPSILON",
+        default=SUPPRESS,
+        help="added to the patch covariance's eigenvalues "
+        f"({default_text('whitening_epsilon', overrides)})",
     )
 
 

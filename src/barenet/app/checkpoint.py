@@ -1,6 +1,7 @@
 """A run's ``checkpoint.npz``: the state after the last finished epoch.
 
-It holds the current and the best weights, the optimizer state, the histories and
+It holds the current and the best weights (with the running statistics of batch
+norm and the other buffers of a model that has them), the optimizer state, the histories and
 the state of every random generator an epoch draws from, so that ``--resume``
 continues exactly as an uninterrupted run would have. Arrays only: it loads with
 ``allow_pickle=False``; scalars travel in one JSON string.
@@ -29,7 +30,9 @@ def history_of(solver: Solver) -> dict[str, list[float]]:
 
 def _generators(solver: Solver) -> dict[str, np.random.Generator]:
     """Every random generator a training epoch draws from, by name."""
-    gens = {"shuffle": solver.train_dataloader.rng, "dropout": solver.model.rng}
+    gens = {"shuffle": solver.train_dataloader.rng}
+    if hasattr(solver.model, "rng"):  # ClassificationNet's dropout
+        gens["dropout"] = solver.model.rng
     for i, step in enumerate(solver.train_dataloader.dataset.transform.transforms):
         if hasattr(step, "rng"):  # augmentations (they may share one generator)
             gens[f"augment{i}"] = step.rng
@@ -40,6 +43,8 @@ def save_checkpoint(solver: Solver, path: str | os.PathLike) -> None:
     """Write weights, optimizer state, best weights, histories and generator states."""
     arrays = {f"param/{k}": v for k, v in solver.model.params.items()}
     arrays.update({f"best/{k}": v for k, v in solver.best_params.items()})
+    arrays.update({f"buffer/{k}": v for k, v in getattr(solver.model, "buffers", {}).items()})
+    arrays.update({f"bestbuffer/{k}": v for k, v in solver.best_buffers.items()})
     scalars = {}
     for name, config in solver.opt.state.items():
         for key, value in config.items():
@@ -63,6 +68,7 @@ def save_checkpoint(solver: Solver, path: str | os.PathLike) -> None:
 
 def load_checkpoint(solver: Solver, path: str | os.PathLike) -> None:
     """Restore what :func:`save_checkpoint` wrote into a freshly built solver."""
+    buffers = {}
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["__meta__"]))
         for key in data.files:
@@ -71,9 +77,15 @@ def load_checkpoint(solver: Solver, path: str | os.PathLike) -> None:
                 solver.model.params[name] = data[key].copy()
             elif kind == "best":
                 solver.best_params[name] = data[key].copy()
+            elif kind == "buffer":
+                buffers[name] = data[key].copy()
+            elif kind == "bestbuffer":
+                solver.best_buffers[name] = data[key].copy()
             elif kind == "opt":
                 param, _, state_key = name.partition("/")
                 solver.opt.state.setdefault(param, {})[state_key] = data[key].copy()
+    if buffers:
+        solver.model.set_buffers(buffers)
     for key, value in meta["opt_scalars"].items():
         param, _, state_key = key.partition("/")
         solver.opt.state.setdefault(param, {})[state_key] = value

@@ -10,7 +10,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from barenet.app import compare, download, evaluate, exercise, grading, optional, size, train
+from barenet import __version__
+from barenet.app import (
+    check,
+    compare,
+    download,
+    evaluate,
+    exercise,
+    grade,
+    optional,
+    size,
+    train,
+)
 from barenet.app.arguments import OneLineErrorParser
 from barenet.app.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from barenet.data import DownloadError
@@ -22,7 +33,7 @@ tune = optional.family(
 )
 
 #: The subcommand families, in the order ``barenet --help`` lists them.
-FAMILIES = (train, evaluate, tune, compare, size, download, grading, exercise)
+FAMILIES = (train, evaluate, tune, compare, size, download, check, grade, exercise)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="barenet: neural networks in plain NumPy. Train, evaluate, tune "
         "hyperparameters, compare optimizers, account for memory, check and grade exercise code.",
     )
+    parser.add_argument("--version", action="version", version=f"barenet {__version__}")
     subparsers = parser.add_subparsers(
         dest="command", required=True, parser_class=OneLineErrorParser
     )

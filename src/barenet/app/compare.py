@@ -109,10 +109,10 @@ def compare_optimizers(config: RunConfig, out_png: Path, verbose: bool = True) -
     # One set of training batches for all three: no random augmentation.
     config = config.replace(flip=False, crop=0)
     data = build_data(config)
-    initial = make_model(config, data.input_size, len(data.classes))
+    initial = make_model(config, data.input_size, len(data.classes), data)
     results = {}
     for name, label in LABELS.items():
-        model = make_model(config, data.input_size, len(data.classes))
+        model = make_model(config, data.input_size, len(data.classes), data)
         model.params = {k: v.copy() for k, v in initial.params.items()}
         if verbose:
             print(f"--- {label} ---")

@@ -12,11 +12,13 @@ import argparse
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from barenet import layers, optim
 
 DATASETS = ("digits", "cifar10")
+MODELS = ("mlp", "convnet")
 ACTIVATIONS = tuple(layers.ACTIVATIONS)
 OPTIMIZERS = tuple(optim.OPTIMIZERS)
 DTYPES = ("float32", "float64")
@@ -47,12 +49,16 @@ class RunConfig:
     on_bad_image: str = "raise"
     zca: float = 0.0
     # network
+    model: str = "mlp"
     hidden_size: list[int] = field(default_factory=lambda: [128])
     activation: str = "relu"
     std: float | str = "he"
     dtype: str = "float32"
     dropout: float = 0.0
     reg: float = 0.0
+    widths: list[int] = field(default_factory=lambda: [32, 64, 128])
+    whitening_kernel: int = 2
+    whitening_epsilon: float = 5e-4
     # optimization
     optimizer: str = "adam"
     learning_rate: float = optim.LEARNING_RATE
@@ -74,8 +80,10 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         self.hidden_size = [int(h) for h in self.hidden_size]
+        self.widths = [int(w) for w in self.widths]
         for name, choices in (
             ("dataset", DATASETS),
+            ("model", MODELS),
             ("activation", ACTIVATIONS),
             ("optimizer", OPTIMIZERS),
             ("dtype", DTYPES),
@@ -93,6 +101,13 @@ class RunConfig:
                 raise ValueError("--std must be > 0, got 0")
         _check(self, "dropout", 0.0, 1.0)
         _check(self, "zca", 0.0, None)
+        if not self.widths or min(self.widths) < 1 or self.whitening_kernel < 1:
+            raise ValueError(
+                f"--widths must be ints >= 1 and --whitening-kernel >= 1; got {self.widths} "
+                f"and {self.whitening_kernel}"
+            )
+        if not self.whitening_epsilon > 0:
+            raise ValueError(f"--whitening-epsilon must be > 0, got {self.whitening_epsilon}")
         for name in ("momentum", "beta1", "beta2"):
             _check(self, name, 0.0, 1.0)
         _check(self, "learning_rate", 0.0, None)
@@ -104,10 +119,15 @@ class RunConfig:
 
     @classmethod
     def recipe(cls, dataset: str, **settings: Any) -> RunConfig:
-        """The recipe of ``dataset``, with ``settings`` on top."""
+        """The recipe of ``dataset`` for ``settings['model']`` (default mlp), with
+        ``settings`` on top."""
         if dataset not in RECIPES:
             raise ValueError(f"--dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
-        return cls(**{"dataset": dataset, **RECIPES[dataset], **settings})
+        model = settings.get("model", "mlp")
+        if model not in MODELS:
+            raise ValueError(f"--model must be one of {', '.join(MODELS)}, got {model!r}")
+        recipe = RECIPES[dataset] if model == "mlp" else CONVNET_RECIPES[dataset]
+        return cls(**{"dataset": dataset, **recipe, **settings})
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, **base: Any) -> RunConfig:
@@ -127,7 +147,8 @@ class RunConfig:
         if given.get("data") is not None and given.get("dataset"):
             raise ValueError("give --dataset or --data, not both")
         if given.get("data") is not None:
-            given["data"] = str(given["data"])
+            # Resolved: the run folder's config.json names the data from anywhere.
+            given["data"] = str(Path(given["data"]).expanduser().resolve())
         dataset = given.pop("dataset", None) or base.pop("dataset", None)
         dataset = dataset or ("cifar10" if given.get("data") else "digits")
         settings = {**base, **given}
@@ -182,6 +203,34 @@ RECIPES: dict[str, dict[str, Any]] = {
     },
 }
 
+#: The ConvNet's recipes (``--model convnet``): settings that differ from the field
+#: defaults, by dataset. The MLP's choices (``hidden_size``, ``dropout``...) do not apply.
+CONVNET_RECIPES: dict[str, dict[str, Any]] = {
+    "digits": {
+        "widths": [16, 32],
+        "optimizer": "sgd_momentum",
+        "learning_rate": 0.05,
+        "lr_decay": 0.9,
+        "batch_size": 64,
+        "epochs": 8,
+        "patience": None,
+    },
+    "cifar10": {
+        "widths": [32, 64, 128],
+        "optimizer": "sgd_momentum",
+        "learning_rate": 0.05,
+        "lr_decay": 0.8,
+        "batch_size": 256,
+        "epochs": 10,
+        "patience": None,
+        "flip": True,
+        "crop": 2,
+    },
+}
+
+#: The settings of the ConvNet alone (the MLP ignores them).
+CONVNET_SETTINGS = ("widths", "whitening_kernel", "whitening_epsilon")
+
 #: Settings that only the run writes; the command line never sets them.
 RECORDED = ("norm_mean", "norm_std", "input_size", "classes")
 
@@ -222,14 +271,23 @@ def _check(config: RunConfig, name: str, low: float, high: float | None) -> None
 
 
 def default_text(name: str, overrides: dict[str, Any] | None = None) -> str:
-    """How a setting's default reads in ``--help``: one value, or one per recipe."""
+    """How a setting's default reads in ``--help``: one value, or one per recipe
+    (the MLP's, then after ``convnet:`` the ConvNet's where they differ)."""
     if overrides and name in overrides:
         return f"default {_show(overrides[name])}"
     default = getattr(RunConfig(), name)
-    per_recipe = {d: RECIPES[d].get(name, default) for d in DATASETS}
-    if len({_show(v) for v in per_recipe.values()}) == 1:
-        return f"default {_show(default)}"
-    return "default " + ", ".join(f"{d} {_show(v)}" for d, v in per_recipe.items())
+    mlp = _per_dataset({d: RECIPES[d].get(name, default) for d in DATASETS})
+    convnet = _per_dataset({d: CONVNET_RECIPES[d].get(name, default) for d in DATASETS})
+    if name in CONVNET_SETTINGS:
+        return f"default {convnet}"
+    return f"default {mlp}" if convnet == mlp else f"default {mlp}; convnet: {convnet}"
+
+
+def _per_dataset(values: dict[str, Any]) -> str:
+    """``'32'`` when every dataset's value is the same, else ``'digits 32, cifar10 512'``."""
+    if len({_show(v) for v in values.values()}) == 1:
+        return _show(next(iter(values.values())))
+    return ", ".join(f"{d} {_show(v)}" for d, v in values.items())
 
 
 def _show(value: Any) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from barenet.app.config import DATASETS
 from barenet.app.confusion import confusion_matrix, format_confusion
-from barenet.app.run import load_run, load_whitening
+from barenet.app.run import data_now, load_run, load_whitening
 from barenet.app.run_data import build_data
 from barenet.prediction import predict_dataset
 
@@ -30,10 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     """Print the test accuracy (mirror-averaged when the run trained with flips) and table."""
     config, model = load_run(Path(args.run_dir))
-    if args.data or args.dataset:
-        config = config.replace(
-            data=str(args.data) if args.data else None, dataset=args.dataset or config.dataset
-        )
+    if args.dataset and not args.data:
+        config = config.replace(data=None, dataset=args.dataset)
+    else:
+        config = data_now(config, Path(args.run_dir), args.data)
     whitening = load_whitening(Path(args.run_dir), config)
     data = build_data(config, stats=(config.norm_mean, config.norm_std), whitening=whitening)
     if data.input_size != model.input_size:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from barenet.app.config import RunConfig
-from barenet.app.run_data import DataBundle
+from barenet.data.prepare import RunData
 from barenet.networks import ClassificationNet
 from barenet.optim import optimizer_class
 from barenet.solver import Solver
+from barenet.whitened_convnet import WhitenedConvNet
 
 
 def model_settings(config: RunConfig, input_size: int, num_classes: int) -> dict:
@@ -40,12 +41,41 @@ def solver_settings(config: RunConfig) -> dict:
     }
 
 
-def make_model(config: RunConfig, input_size: int, num_classes: int) -> ClassificationNet:
-    """A freshly initialised network (seeded by ``config.seed``)."""
-    return ClassificationNet(**model_settings(config, input_size, num_classes))
+#: Training images the ConvNet's patch whitening is fitted on (the first ones of the
+#: shuffled split): a covariance of 12-value patches needs few.
+WHITENING_SAMPLE = 5000
 
 
-def make_solver(config: RunConfig, model, data: DataBundle, **kwargs) -> Solver:
+def convnet_settings(config: RunConfig, image_shape: tuple, num_classes: int) -> dict:
+    """The keyword arguments of :class:`WhitenedConvNet` that ``config`` describes."""
+    return {
+        "input_shape": image_shape,
+        "widths": config.widths,
+        "num_classes": num_classes,
+        "whitening_kernel": config.whitening_kernel,
+        "whitening_epsilon": config.whitening_epsilon,
+        "dtype": np.dtype(config.dtype),
+        "seed": config.seed,
+    }
+
+
+def make_model(
+    config: RunConfig, input_size: int, num_classes: int, data: RunData | None = None
+) -> ClassificationNet | WhitenedConvNet:
+    """A freshly initialised network (seeded by ``config.seed``).
+
+    With ``config.model == 'convnet'``, ``data`` is needed: the image shape, and the
+    training images its patch whitening is fitted on.
+    """
+    if config.model == "mlp":
+        return ClassificationNet(**model_settings(config, input_size, num_classes))
+    if data is None or data.settings.flatten:
+        raise ValueError("make_model: a convnet needs the run's data, as images (H, W, C)")
+    net = WhitenedConvNet(**convnet_settings(config, data.image_shape, num_classes))
+    return net.fit_whitening(data.plain_training_images(WHITENING_SAMPLE))
+
+
+def make_solver(config: RunConfig, model, data: RunData, **kwargs) -> Solver:
     """A Solver with the run's optimizer, learning rate, decay and hyperparameters.
 
     ``kwargs`` go to :class:`Solver` (``verbose``, ``progress``, ``on_epoch_end``, ...).

@@ -1,208 +1,58 @@
-"""The data of a run: which dataset, which split, which transforms, as loaders.
+"""The data of a run: the command chooses the settings, :mod:`barenet.data.prepare` does
+the rest (source, split, limit, whitening or normalisation, loaders).
 
 Normalisation statistics come from the training split only and are stored in the
-run's ``config.json``, so that ``evaluate`` preprocesses exactly alike. With ``zca``
-the images are instead ZCA-whitened, once, by a :class:`ZCAWhitening` fitted on the
-training split (the run keeps it in ``whitening.npz``); flips and shifts then apply
-to the whitened images.
+run's ``config.json``, so that ``evaluate`` preprocesses exactly alike; with ``zca``
+the fitted :class:`~barenet.data.ZCAWhitening` is kept in ``whitening.npz``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from barenet.app.config import RunConfig
-from barenet.data import (
-    CIFAR10,
-    ArrayDataset,
-    ComposeTransform,
-    DataLoader,
-    DigitsDataset,
-    FlattenTransform,
-    ImageFolderDataset,
-    NormalizeTransform,
-    RandomCrop,
-    RandomHorizontalFlip,
-    RescaleTransform,
-    compute_image_mean_and_std,
-)
-from barenet.data.split_folders import find_split_folders
-from barenet.data.splits import select_indices
+from barenet.data import CIFAR10
+from barenet.data.prepare import RunData, RunDataSettings, prepare_run_data
 from barenet.data.whitening import ZCAWhitening
 
-
-@dataclass
-class DataBundle:
-    """Loaders and facts about the data of one run.
-
-    Attributes
-    ----------
-    train, val, test : DataLoader
-        Batches ``{'image': (B, D) float, 'label': (B,) int}``; only ``train`` shuffles
-        and augments.
-    test_views : list of DataLoader
-        ``test``, and when training flips images, ``test`` with every image mirrored:
-        the same images in the same order, whose predictions are averaged.
-    classes : list of str
-    input_size : int
-        D, values per flattened image.
-    mean, std : list of float
-        Per-channel statistics of the training split, in the 0..1 scale.
-    whitening : ZCAWhitening or None
-        The whitening the images went through (``zca`` runs), else None.
-    """
-
-    train: DataLoader
-    val: DataLoader
-    test: DataLoader
-    test_views: list
-    classes: list
-    input_size: int
-    mean: list
-    std: list
-    whitening: ZCAWhitening | None = None
+__all__ = ["RunData", "build_data", "cifar10_is_available", "data_settings"]
 
 
-def _split_off_validation(images, labels, fraction: float, seed: int):
-    """Seeded split of one labelled set into (train, val) arrays."""
-    split = {"val": fraction, "train": 1 - fraction}
-    val, train = (select_indices(len(labels), part, split, seed) for part in split)
-    return (images[train], labels[train]), (images[val], labels[val])
-
-
-def load_arrays(config: RunConfig) -> tuple[tuple, tuple, tuple, list]:
-    """Raw ``uint8`` images ``(N, H, W, C)`` and labels for train, val and test.
-
-    Settings used: ``dataset``, ``data`` (a path, which wins over ``dataset``),
-    ``val_fraction``, ``seed``, ``limit`` (training images), ``on_bad_image``.
-    """
-    seed, fraction = config.seed, config.val_fraction
-    path = config.data
-    folder_options = {"on_bad_image": config.on_bad_image}
-    if path and not Path(path).exists():
-        raise ValueError(
-            f"--data: {path} does not exist (expected an image folder or a .zip of one)"
-        )
-    roots = find_split_folders(path) if path else None
-    if roots is not None or (not path and config.dataset == "cifar10"):
-        # A given test set: only validation is split off the training images.
-        if roots is not None:
-            full, test = (
-                ImageFolderDataset(root, split=None, mode="all", **folder_options) for root in roots
-            )
-        else:
-            full, test = CIFAR10(train=True), CIFAR10(train=False)
-        train, val = _split_off_validation(full.images, full.labels, fraction, seed)
-        return _limit(train, config), val, (test.images, test.labels), full.classes
-    # One collection of images: a seeded three-way split.
-    split = {"train": 1 - 2 * fraction, "val": fraction, "test": fraction}
-    if path:
-        parts = [
-            ImageFolderDataset(path, mode=m, split=split, seed=seed, **folder_options)
-            for m in split
-        ]
-    else:
-        parts = [DigitsDataset(mode=m, split=split, seed=seed) for m in split]
-    train, val, test = ((part.images, part.labels) for part in parts)
-    return _limit(train, config), val, test, parts[0].classes
-
-
-def _limit(train: tuple, config: RunConfig) -> tuple:
-    """A seeded random subset of ``config.limit`` training images (all when unset).
-
-    Random, not the first N: image folders list their files class by class.
-    """
-    chosen = select_indices(len(train[1]), "all", None, [config.seed, 3], config.limit)
-    return train if chosen is None else (train[0][chosen], train[1][chosen])
-
-
-def preprocessing(
-    mean, std, flip: bool = False, crop: int = 0, seed=None, whitened: bool = False
-) -> ComposeTransform:
-    """uint8 images -> (optionally flipped and shifted) -> 0..1 -> standardised per channel
-    -> flat float32. The random steps run on the uint8 batch, before the float work.
-
-    With ``whitened``, the images are already whitened floats: only the random steps
-    and the flattening remain (``mean`` and ``std`` are not used).
-    """
-    rng = np.random.default_rng(seed)
-    steps = [FlattenTransform()]
-    if not whitened:
-        steps[:0] = [RescaleTransform(), NormalizeTransform(mean, std)]
-    if crop:
-        steps.insert(0, RandomCrop(crop, seed=rng))
-    if flip:
-        steps.insert(0, RandomHorizontalFlip(seed=rng, dtype=None))
-    return ComposeTransform(steps)
-
-
-def train_loader(
-    images: np.ndarray, labels: np.ndarray, mean, std, config: RunConfig
-) -> DataLoader:
-    """The shuffled, augmented training loader of a run.
-
-    Settings used: ``batch_size``, ``flip``, ``crop``, ``seed`` and ``zca``. ``images``
-    are the raw ``uint8`` training images ``(N, H, W, C)``, or with ``zca`` the whitened
-    float32 ones; ``mean`` and ``std`` their per-channel statistics in the 0..1 scale.
-    """
-    seed = config.seed
-    augment = preprocessing(
-        mean, std, config.flip, config.crop, seed=[seed, 1], whitened=config.zca > 0
-    )
-    return DataLoader(
-        ArrayDataset(images, labels, augment),
+def data_settings(config: RunConfig) -> RunDataSettings:
+    """The data settings of a run's ``config``."""
+    return RunDataSettings(
+        dataset=config.dataset,
+        path=config.data,
+        val_fraction=config.val_fraction,
+        limit=config.limit,
+        seed=config.seed,
+        on_bad_image=config.on_bad_image,
+        zca=config.zca,
         batch_size=config.batch_size,
-        shuffle=True,
-        seed=np.random.default_rng([seed, 2]),
+        flip=config.flip,
+        crop=config.crop,
+        flatten=config.model == "mlp",
     )
 
 
 def build_data(
     config: RunConfig, stats: tuple | None = None, whitening: ZCAWhitening | None = None
-) -> DataBundle:
-    """Loaders for a run.
+) -> RunData:
+    """The loaders of a run (see :func:`~barenet.data.prepare.prepare_run_data`).
 
-    ``stats=(mean, std)`` reuses saved statistics (else computed on the training
-    split); with ``config.zca``, ``whitening`` reuses a saved :class:`ZCAWhitening`
-    (else one is fitted on the training split).
+    ``stats=(mean, std)`` and ``whitening`` reuse a saved run's; else they are computed
+    on the training split.
+
+    Raises
+    ------
+    ValueError
+        Naming ``--data``, when the path does not exist.
     """
-    (x_train, y_train), (x_val, y_val), (x_test, y_test), classes = load_arrays(config)
-    if len(y_train) == 0 or len(y_val) == 0:
+    if config.data and not Path(config.data).exists():
         raise ValueError(
-            f"the data gives {len(y_train)} training and {len(y_val)} validation images; need some of each"
+            f"--data: {config.data} does not exist (expected an image folder or a .zip of one)"
         )
-    if stats is None:
-        mean, std = compute_image_mean_and_std(x_train)
-        mean, std = mean / 255.0, np.maximum(std / 255.0, 1e-3)
-    else:
-        mean, std = np.asarray(stats[0]), np.asarray(stats[1])
-    whitened = config.zca > 0
-    if whitened:
-        if whitening is None:
-            whitening = ZCAWhitening(config.zca, flip_symmetric=config.flip).fit(x_train)
-        x_train, x_val, x_test = (whitening.transform_all(x) for x in (x_train, x_val, x_test))
-    else:
-        whitening = None
-    plain = preprocessing(mean, std, whitened=whitened)
-    test = DataLoader(ArrayDataset(x_test, y_test, plain), batch_size=1024)
-    test_views = [test]
-    if config.flip:
-        mirror = ComposeTransform([RandomHorizontalFlip(prob=1.0, dtype=None), *plain.transforms])
-        test_views.append(DataLoader(ArrayDataset(x_test, y_test, mirror), batch_size=1024))
-    return DataBundle(
-        train=train_loader(x_train, y_train, mean, std, config),
-        val=DataLoader(ArrayDataset(x_val, y_val, plain), batch_size=1024),
-        test=test,
-        test_views=test_views,
-        classes=list(classes),
-        input_size=int(np.prod(x_train.shape[1:])),
-        mean=[float(m) for m in mean],
-        std=[float(s) for s in std],
-        whitening=whitening,
-    )
+    return prepare_run_data(data_settings(config), stats, whitening)
 
 
 def cifar10_is_available() -> bool:

@@ -17,18 +17,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="memory of the caches and gradients of one training pass",
         description="Memory account (compute_network_size) of one forward/backward pass.",
     )
-    parser.add_argument("--input-size", type=positive_int, default=3 * 32 * 32)
-    parser.add_argument("--hidden-size", type=positive_int, nargs="+", default=[100])
-    parser.add_argument("--num-layer", type=positive_int)
-    parser.add_argument("--num-classes", type=positive_int, default=10)
-    parser.add_argument("--batch-size", type=positive_int, default=256)
+    parser.add_argument(
+        "--input-size",
+        type=positive_int,
+        default=3 * 32 * 32,
+        help="values per image (default 3072, a 32x32x3 image)",
+    )
+    parser.add_argument(
+        "--hidden-size",
+        type=positive_int,
+        nargs="+",
+        default=[100],
+        metavar="H",
+        help="width of each hidden layer (default 100)",
+    )
+    parser.add_argument(
+        "--num-layer",
+        type=positive_int,
+        help="number of affine layers; with one --hidden-size, repeats it "
+        "(default: one more than the hidden sizes)",
+    )
+    parser.add_argument(
+        "--num-classes", type=positive_int, default=10, help="outputs of the net (default 10)"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=256, help="images per batch (default 256)"
+    )
     parser.add_argument(
         "--dataset-size",
         type=positive_int,
         default=50_000,
         help="extrapolate to one batch holding this many images (default 50,000)",
     )
-    parser.add_argument("--dtype", choices=DTYPES, default="float32")
+    parser.add_argument("--dtype", choices=DTYPES, default="float32", help="(default float32)")
     parser.set_defaults(func=run_size)
 
 

@@ -11,7 +11,7 @@ from barenet.app.arguments import add_data_options, add_model_options, add_optim
 from barenet.app.checkpoint import checkpoint_epoch
 from barenet.app.config import RunConfig, flag, given_settings
 from barenet.app.exit_codes import EXIT_INTERRUPTED
-from barenet.app.run import CHECKPOINT, CONFIG, MODEL, fresh_run_dir, train_run
+from barenet.app.run import CHECKPOINT, CONFIG, MODEL, data_now, fresh_run_dir, train_run
 
 #: The settings ``--resume`` may change; every other one is the saved run's.
 RESUMABLE = ("epochs", "patience")
@@ -23,8 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train`` to the ``barenet`` command."""
     parser = subparsers.add_parser(
         "train",
-        help="train a ClassificationNet and report test accuracy",
-        description="Train a ClassificationNet. With no option: the offline digits. "
+        help="train a ClassificationNet (or a ConvNet) and report test accuracy",
+        description="Train a ClassificationNet, or with --model convnet a WhitenedConvNet. "
+        "With no option: the offline digits. "
         "Writes model.npz, history.json, config.json, curves.png to --out.",
     )
     add_data_options(parser)
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--resume",
         metavar="RUN_DIR",
         help="continue a saved run with its settings; only --epochs (the new total) and "
-        "--patience/--no-patience may change",
+        "--patience/--no-patience may change, and --data where its images moved",
     )
     parser.set_defaults(func=run_train)
 
@@ -77,14 +78,15 @@ def resumed_config(args: argparse.Namespace, out: Path) -> RunConfig:
     if not (out / CHECKPOINT).is_file() or not (out / CONFIG).is_file():
         raise ValueError(f"--resume: {out} has no {CHECKPOINT} to continue from")
     given = given_settings(args)
-    refused = [flag(name) for name in given if name not in RESUMABLE]
+    refused = [flag(name) for name in given if name not in (*RESUMABLE, "data")]
     refused += ["--num-layer"] * (args.num_layer is not None) + ["--out"] * bool(args.out)
     if refused:
         raise ValueError(
             f"--resume continues {out} with its saved settings; it may change only "
-            f"--epochs and --patience/--no-patience, not {', '.join(refused)}"
+            f"--epochs and --patience/--no-patience (and --data: the same images in a new "
+            f"place), not {', '.join(refused)}"
         )
-    config = RunConfig.from_json((out / CONFIG).read_text())
+    config = data_now(RunConfig.from_json((out / CONFIG).read_text()), out, given.get("data"))
     config = config.replace(**{name: given[name] for name in RESUMABLE if name in given})
     done = checkpoint_epoch(out / CHECKPOINT)
     if config.epochs <= done:
@@ -96,8 +98,15 @@ def resumed_config(args: argparse.Namespace, out: Path) -> RunConfig:
 
 
 def print_summary(history: dict, out: Path) -> None:
-    """The test accuracy line and the saved files."""
+    """The test accuracy line and the saved files (or, with no finished epoch, that there
+    is nothing to report yet)."""
     accuracy = history["test_accuracy"]
+    if accuracy is None:
+        print(
+            f"no epoch finished: no model to test yet; {out}/ keeps the settings and "
+            f"checkpoint.npz ({history['wall_time_s']:.1f} s)"
+        )
+        return
     views = (
         f" with each image and its mirror image averaged "
         f"({history['test_accuracy_single_view']:.2%} from the images alone)"

@@ -8,6 +8,7 @@ from .digits import DigitsDataset, load_digits
 from .download import DownloadError, download, download_and_unpack
 from .image_cache import BadImageError
 from .image_folder import ImageFolderDataset, MemoryImageFolderDataset
+from .prepare import RunData, RunDataSettings, prepare_run_data
 from .split_folders import find_split_folders
 from .splits import DEFAULT_SPLIT
 from .transforms import (
@@ -38,6 +39,8 @@ __all__ = [
     "RandomCrop",
     "RandomHorizontalFlip",
     "RescaleTransform",
+    "RunData",
+    "RunDataSettings",
     "ZCAWhitening",
     "collate",
     "compute_image_mean_and_std",
@@ -45,5 +48,6 @@ __all__ = [
     "download_and_unpack",
     "find_split_folders",
     "load_digits",
+    "prepare_run_data",
     "transforms",
 ]

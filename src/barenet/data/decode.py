@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm  # plain text: works in terminals and notebooks alike
+from tqdm import tqdm
+
+from barenet.progress import progress_bar
 
 from .image_files import ImageRoot
 
@@ -169,7 +171,9 @@ def decode_all(
     """
     workers = _worker_count(num_workers, len(files))
     quick = len(files) < CHUNK_SIZE  # a bar for a fraction of a second is only noise
-    bar = tqdm(total=len(files), desc="Decoding images", unit="img", disable=quick or not progress)
+    bar = progress_bar(
+        total=len(files), desc="Decoding images", unit="img", enabled=progress and not quick
+    )
     with bar:
         if workers <= 1:
             return _decode_here(reader, files, out, bar)

@@ -14,7 +14,9 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .archives import unpack
+from barenet.archives import unpack
+from barenet.progress import interactive
+
 from .cache import CACHE_DIR_ENV, user_cache_dir
 
 
@@ -45,7 +47,7 @@ def download(
         Expected SHA-256 (64 hex digits). Strongly advised: without it, any
         complete transfer is accepted (pooch logs the hash it got).
     progress : bool
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr (on a terminal or in a notebook only).
     hint : str
         Extra advice appended to error messages (e.g. an environment variable
         that points barenet at a mirror).
@@ -73,7 +75,11 @@ def download(
 
     try:
         fetched = pooch.retrieve(
-            url, known_hash=known_hash, fname=filename, path=folder, progressbar=progress
+            url,
+            known_hash=known_hash,
+            fname=filename,
+            path=folder,
+            progressbar=progress and interactive(),  # the rule of every barenet bar
         )
     except ValueError as error:  # pooch: the hash of the transfer does not match
         raise DownloadError(_failure(url, target, sha256, hint, error)) from error

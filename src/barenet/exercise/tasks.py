@@ -1,4 +1,4 @@
-"""What the learner is asked to write in each marked region.
+"""What the learner is asked to write in each marked region, per exercise.
 
 Keys are the region names marked in barenet's source; values are ``(title, task)``.
 The starter kit prints the task as a ``# TODO`` comment where the code goes.
@@ -6,7 +6,8 @@ The starter kit prints the task as a ``# TODO`` comment where the code goes.
 
 from __future__ import annotations
 
-TASKS: dict[str, tuple[str, str]] = {
+#: The first exercise: the layers and the momentum step of a classification net.
+NEURAL_NETWORKS: dict[str, tuple[str, str]] = {
     "sigmoid_forward": (
         "Sigmoid.forward",
         "Compute out = 1 / (1 + exp(-x)) elementwise, keeping the dtype of x. Large |x| "

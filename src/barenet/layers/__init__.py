@@ -30,6 +30,7 @@ from barenet.layers.norm import (
     spatial_groupnorm_backward,
     spatial_groupnorm_forward,
 )
+from barenet.layers.patch_whitening import PatchWhitening, patch_whitening_filters
 from barenet.layers.pool import (
     AvgPool2d,
     GlobalAvgPool2d,
@@ -62,6 +63,7 @@ __all__ = [
     "LeakyRelu",
     "Linear",
     "MaxPool2d",
+    "PatchWhitening",
     "Relu",
     "Sigmoid",
     "Tanh",
@@ -84,6 +86,7 @@ __all__ = [
     "max_pool_backward",
     "max_pool_forward",
     "max_pool_window_argmax",
+    "patch_whitening_filters",
     "spatial_batchnorm_backward",
     "spatial_batchnorm_forward",
     "spatial_groupnorm_backward",

@@ -53,6 +53,17 @@ def sgd_momentum_loop(w, dw, velocity, momentum, lr):
         w[i] = w[i] + vi
 
 
+def sgd_nesterov_loop(w, dw, velocity, momentum, lr):
+    """``velocity = momentum * velocity - lr * dw; w += momentum * velocity - lr * dw``;
+    arrays of shape ``(n,)``."""
+    for i in range(w.size):
+        g = lr * dw[i]
+        vi = velocity[i] * momentum
+        vi = vi - g
+        velocity[i] = vi
+        w[i] = w[i] + (momentum * vi - g)
+
+
 def adam_loop(
     w, dw, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, eps_hat, step_size, flush, tiny
 ):
@@ -80,7 +91,7 @@ def adam_loop(
 
 @functools.lru_cache(maxsize=1)
 def kernels() -> SimpleNamespace | None:
-    """The three loops compiled with numba, or ``None`` where numba is unavailable.
+    """The loops compiled with numba, or ``None`` where numba is unavailable.
 
     Compiled lazily, per dtype, on first call; ``cache=True`` keeps the machine code on
     disk for the next process, where the package's folder (or numba's user cache) is
@@ -91,7 +102,12 @@ def kernels() -> SimpleNamespace | None:
         import numba
     except ImportError:
         return None
-    loops = {"sgd": sgd_loop, "sgd_momentum": sgd_momentum_loop, "adam": adam_loop}
+    loops = {
+        "sgd": sgd_loop,
+        "sgd_momentum": sgd_momentum_loop,
+        "sgd_nesterov": sgd_nesterov_loop,
+        "adam": adam_loop,
+    }
     try:
         compile_ = numba.njit(cache=True, error_model="numpy")
         return SimpleNamespace(**{name: compile_(f) for name, f in loops.items()})
@@ -158,6 +174,35 @@ def sgd_momentum_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) ->
     momentum_state(config, w)
     dtype = w.dtype.type
     kernels().sgd_momentum(
+        w.reshape(-1),
+        dw.reshape(-1),
+        config["velocity"].reshape(-1),
+        dtype(config["momentum"]),
+        dtype(lr),
+    )
+    return config
+
+
+def sgd_nesterov_step(w: np.ndarray, dw: np.ndarray, config: dict, lr: float) -> dict:
+    """:func:`barenet.optim.rules.sgd_nesterov` with ``out=w``, in one pass.
+
+    Parameters
+    ----------
+    w : ndarray, any shape, float32 or float64, C-contiguous
+        Updated in place.
+    dw : ndarray, shape and dtype of ``w``, C-contiguous
+    config : dict
+        ``momentum`` (default 0.9) and ``velocity`` (shape of ``w``; zeros when absent),
+        updated in place.
+    lr : float
+
+    Returns
+    -------
+    config : dict
+    """
+    momentum_state(config, w)
+    dtype = w.dtype.type
+    kernels().sgd_nesterov(
         w.reshape(-1),
         dw.reshape(-1),
         config["velocity"].reshape(-1),

@@ -21,6 +21,7 @@ from barenet.optim.rules import (
     adam,
     sgd,
     sgd_momentum,
+    sgd_nesterov,
 )
 
 
@@ -137,6 +138,19 @@ class SGDMomentum(Optimizer):
         # <<< exercise
 
     _fused = staticmethod(fused.sgd_momentum_step)
+
+
+class SGDNesterov(Optimizer):
+    """SGD with Nesterov momentum (default 0.9), as PyTorch's ``SGD(nesterov=True)``;
+    see :func:`sgd_nesterov`."""
+
+    defaults = MOMENTUM_DEFAULTS
+
+    def _validate(self, hp: dict) -> None:
+        _check_range("momentum", hp["momentum"], 0.0, 1.0, "SGDNesterov")
+
+    _update = staticmethod(sgd_nesterov)
+    _fused = staticmethod(fused.sgd_nesterov_step)
 
 
 class Adam(Optimizer):

@@ -6,12 +6,13 @@ class's ``defaults`` name its hyperparameters and give their default values.
 
 from __future__ import annotations
 
-from barenet.optim.optimizers import SGD, Adam, Optimizer, SGDMomentum
+from barenet.optim.optimizers import SGD, Adam, Optimizer, SGDMomentum, SGDNesterov
 
 #: Every optimizer by its command-line name, the default (Adam) first.
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "adam": Adam,
     "sgd_momentum": SGDMomentum,
+    "sgd_nesterov": SGDNesterov,
     "sgd": SGD,
 }
 

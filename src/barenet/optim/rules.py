@@ -110,6 +110,32 @@ def sgd_momentum(
     return np.add(w, v, out=out), config
 
 
+def sgd_nesterov(
+    w: np.ndarray,
+    dw: np.ndarray,
+    config: dict | None = None,
+    lr: float | None = None,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict]:
+    """SGD with Nesterov momentum: the step looks ahead along the new velocity.
+
+    ``v = momentum * v - lr * dw``, then ``w = w + momentum * v - lr * dw``: the
+    gradient step plus the momentum step that the next update would take. With a
+    constant ``lr`` these are the updates of PyTorch's ``SGD(nesterov=True)``
+    (``buf = momentum * buf + dw; w -= lr * (dw + momentum * buf)``, with ``v = -lr * buf``).
+    State and defaults as in :func:`sgd_momentum` (``velocity``, ``momentum`` 0.9).
+    """
+    config = {} if config is None else config
+    lr = _learning_rate(config, lr)
+    momentum_state(config, w)
+    momentum, v = config["momentum"], config["velocity"]
+    v *= momentum
+    v -= lr * dw
+    step = momentum * v
+    step -= lr * dw
+    return np.add(w, step, out=out), config
+
+
 def adam(
     w: np.ndarray,
     dw: np.ndarray,

@@ -25,7 +25,7 @@ from barenet.app.arguments import (
 )
 from barenet.app.config import RunConfig, flag, given_settings
 from barenet.app.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from barenet.app.run import fresh_run_dir, train_run
+from barenet.app.run import data_now, fresh_run_dir, train_run
 from barenet.app.run_data import build_data
 from barenet.app.train import print_summary
 from barenet.search_space import SearchSpace, space_from_flags, space_from_toml
@@ -165,7 +165,7 @@ def _add_output_options(group: argparse._ArgumentGroup) -> None:
         "--resume",
         metavar="DIR",
         help="continue the study in DIR with its saved settings; only --trials, --timeout, "
-        "--workers and --storage may be given",
+        "--workers and --storage may be given, and --data where its images moved",
     )
 
 
@@ -217,14 +217,15 @@ def resume_study(args: argparse.Namespace) -> int:
     """``--resume DIR``: the saved space and settings, with the changes allowed."""
     out = Path(args.resume)
     saved = load_settings(out)
-    given = [flag(n) for n in given_settings(args)]
+    given = [flag(n) for n in given_settings(args) if n != "data"]
     given += [flag(n) for n in SEARCH_NAMES if n not in RESUMABLE and hasattr(args, n)]
     given += [f for f, n in (("--param", "param"), ("--space", "space")) if hasattr(args, n)]
     given += ["--num-layer"] * (args.num_layer is not None) + ["--out"] * bool(args.out)
     if given:
         raise ValueError(
             f"--resume continues {out} with its saved settings; it may change only --trials, "
-            f"--timeout, --workers and --storage, not {', '.join(given)}"
+            f"--timeout, --workers and --storage (and --data: the same images in a new place), "
+            f"not {', '.join(given)}"
         )
     settings = search_settings(args, {n: saved[n] for n in SEARCH_NAMES})
     if settings.storage and "***" in settings.storage and not hasattr(args, "storage"):
@@ -232,7 +233,7 @@ def resume_study(args: argparse.Namespace) -> int:
             f"--storage: the study of {out} is in {settings.storage}; give that URL again "
             "with its password"
         )
-    config = RunConfig(**saved["base_config"])
+    config = data_now(RunConfig(**saved["base_config"]), out, getattr(args, "data", None))
     return study_and_best(out, config, saved["space"], settings, resume=True)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from barenet.app.config import RECORDED, RunConfig, flag
 from barenet.app.factories import make_model, make_solver
-from barenet.app.run_data import DataBundle, train_loader
+from barenet.data.prepare import RunData
 from barenet.search_space import SearchSpace
 from barenet.solver import Solver
 
@@ -136,12 +136,12 @@ class TrialSettings:
     ----------
     base : RunConfig
         The study's fixed settings; a trial's sampled settings replace some of them.
-    data : DataBundle
+    data : RunData
         The data of ``base``; each trial gets a training loader of its own over the same
         images (with its own batch size and augmentation when it tunes them).
     """
 
-    def __init__(self, base: RunConfig, data: DataBundle) -> None:
+    def __init__(self, base: RunConfig, data: RunData) -> None:
         self.base, self.data = base, data
 
     def config(self, settings: Mapping[str, Any]) -> RunConfig:
@@ -159,8 +159,6 @@ class TrialSettings:
         same settings: retraining the best trial gives the same network. ``kwargs`` go to
         :class:`Solver` (``verbose``, ``on_epoch_end``, ...).
         """
-        images = self.data.train.dataset
-        train = train_loader(images.images, images.labels, self.data.mean, self.data.std, config)
-        data = dataclasses.replace(self.data, train=train)
-        model = make_model(config, data.input_size, len(data.classes))
+        data = self.data.with_training(config.batch_size, config.flip, config.crop)
+        model = make_model(config, data.input_size, len(data.classes), data)
         return make_solver(config, model, data, **kwargs)

@@ -8,6 +8,7 @@ them, so together they finish exactly the trials asked for.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -24,6 +25,7 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from barenet.app.exit_codes import EXIT_INTERRUPTED
+from barenet.progress import progress_bar
 
 from .report import write_trials_csv
 from .storage import FINISHED, open_storage
@@ -68,6 +70,10 @@ class WorkerJob:
     existing: int
     csv_path: Path
     deadline: float | None
+
+
+#: The logger through which Optuna reports a failed trial.
+OPTUNA_TRIAL_LOG = "optuna.study._optimize"
 
 
 def split_budget(remaining: int, workers: int) -> list[int]:
@@ -120,20 +126,32 @@ class _CtrlCInTrials:
     it creates or records a trial leaves that trial RUNNING for ever. So outside the
     objective a Ctrl-C is only noted: the next objective raises it at once (its trial
     fails before training), or the worker raises it after its last trial.
+
+    The trial that Ctrl-C stops is marked failed without Optuna's warnings about it (a
+    traceback, then ``Trial N failed with value None.``): the command says in one line
+    what happened and how to continue.
     """
 
     def __init__(self, objective: Callable) -> None:
         self.objective, self.pending, self.inside = objective, False, False
-        self.previous = None
+        self.interrupted, self.previous = False, None
 
     def __call__(self, trial: optuna.Trial) -> float:
-        if self.pending:
-            raise KeyboardInterrupt
-        self.inside = True
         try:
-            return self.objective(trial)
-        finally:
-            self.inside = False
+            if self.pending:
+                raise KeyboardInterrupt
+            self.inside = True
+            try:
+                return self.objective(trial)
+            finally:
+                self.inside = False
+        except KeyboardInterrupt:
+            self.interrupted = True
+            raise
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """A logging filter: nothing of Optuna's trial-failed warnings after Ctrl-C."""
+        return not self.interrupted
 
     def _on_sigint(self, signum, frame) -> None:
         if self.inside:
@@ -144,9 +162,11 @@ class _CtrlCInTrials:
         # Signal handlers belong to the main thread; elsewhere Ctrl-C cannot reach us anyway.
         if threading.current_thread() is threading.main_thread():
             self.previous = signal.signal(signal.SIGINT, self._on_sigint)
+        logging.getLogger(OPTUNA_TRIAL_LOG).addFilter(self)
         return self
 
     def __exit__(self, kind, error, traceback_) -> None:
+        logging.getLogger(OPTUNA_TRIAL_LOG).removeFilter(self)
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
         if kind is None and self.pending:
@@ -192,9 +212,7 @@ def run_workers(job: WorkerJob, quotas: list[int], progress: bool) -> None:
         child.start()
     bar = None
     if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=job.trials, initial=job.finished, unit="trial", desc="tune")
+        bar = progress_bar(total=job.trials, initial=job.finished, unit="trial", desc="tune")
     try:
         _work(job, 0, quotas[0], bar)
     finally:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from barenet.grading.sandbox import SYSTEM_DIRS, python_dirs
+from barenet.grading.sandbox.bubblewrap import SYSTEM_DIRS, python_dirs
 
 IMAGE_SHAPE = (32, 32, 3)
 NUM_CLASSES = 10

@@ -19,19 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-from barenet.grading.cleanup import remove_tree
-from barenet.grading.grader import (
-    NOBODY,
-    GradeReport,
-    copy_submission_folder,
-    failed_outcome,
-    install_child_code,
-    load_failure,
-)
-from barenet.grading.reports import clean_text
-from barenet.grading.safe_zip import UnsafeArchiveError, safe_extract
-from barenet.grading.sandbox import ChildOutcome, Isolation, Limits, run_sandboxed
+from barenet.archives import UnsafeArchiveError
+from barenet.grading.sandbox.cleanup import remove_tree
+from barenet.grading.sandbox.isolation import Isolation
+from barenet.grading.sandbox.limits import Limits
+from barenet.grading.sandbox.process import ChildOutcome, run_sandboxed
 from barenet.grading.sandboxed.wire import WireError, decode, encode
+from barenet.grading.submissions.outcome import failed_outcome
+from barenet.grading.submissions.report import GradeReport
+from barenet.grading.submissions.response import load_failure
+from barenet.grading.submissions.text import clean_text
+from barenet.grading.submissions.workdir import install_child_code, unpack_submission
 
 from .hidden_test_set import NUM_CLASSES, HiddenTestSet
 
@@ -144,8 +142,8 @@ class ModelGrading:
             isolation,
             pass_mark,
         )
-        self.child_drops_root = os.geteuid() == 0 and not isolation.drops_root_itself()
-        self.sandbox = clean_text(isolation.describe(limits, self.child_drops_root))
+        self.user = isolation.child_user()
+        self.sandbox = clean_text(isolation.describe(limits, self.user))
         request = {"images": test_set.images, "mean": list(CIFAR_MEAN), "std": list(CIFAR_STD)}
         self.request = encode({**request, "batch": BATCH, "key": MODEL_KEY})
 
@@ -163,16 +161,15 @@ class ModelGrading:
         )
 
     def run_child(self, workdir: Path, library: Path) -> ChildOutcome:
-        drop_uid = NOBODY if self.child_drops_root else -1
         argv = [sys.executable, "-I", "-c", bootstrap_code(library), str(workdir)]
         return run_sandboxed(
-            [*argv, "{response_fd}", str(drop_uid)],
+            [*argv, "{response_fd}", str(self.user.uid_for_child())],
             workdir,
             self.limits,
             self.isolation,
             request=self.request,
             extra_ro=(library,),
-            child_drops_root=self.child_drops_root,
+            user=self.user,
         )
 
     def judge(self, name: str, outcome: ChildOutcome) -> ModelReport:
@@ -210,9 +207,7 @@ class ModelGrading:
             workdir = scratch / "work"
             workdir.mkdir()
             try:
-                copy_submission_folder(path, workdir) if path.is_dir() else safe_extract(
-                    path, workdir
-                )
+                unpack_submission(path, workdir)
             except (UnsafeArchiveError, OSError) as exc:
                 return self.report(
                     path.name, "invalid-submission", f"unsafe or unreadable submission: {exc}"

@@ -19,8 +19,48 @@ EXERCISE_KEYS: dict[str, tuple[str, ...]] = {
     "affine_forward": ("AffineForward", "affine_forward"),
     "affine_backward": ("AffineBackward", "affine_backward"),
     "SGDMomentum": ("SGD_Momentum_update", "SGDMomentum", "sgd_momentum"),
+    # The next exercises (CS231n's call forms): the function's name is the key, and the
+    # CamelCase form of the course's first exercise is accepted too.
+    "conv_forward": ("conv_forward", "ConvForward"),
+    "conv_backward": ("conv_backward", "ConvBackward"),
+    "max_pool_forward": ("max_pool_forward", "MaxPoolForward"),
+    "max_pool_backward": ("max_pool_backward", "MaxPoolBackward"),
+    "batchnorm_forward": ("batchnorm_forward", "BatchNormForward"),
+    "batchnorm_backward": ("batchnorm_backward", "BatchNormBackward"),
+    "spatial_batchnorm_forward": ("spatial_batchnorm_forward", "SpatialBatchNormForward"),
+    "spatial_batchnorm_backward": ("spatial_batchnorm_backward", "SpatialBatchNormBackward"),
+    "layernorm_forward": ("layernorm_forward", "LayerNormForward"),
+    "layernorm_backward": ("layernorm_backward", "LayerNormBackward"),
+    "spatial_groupnorm_forward": ("spatial_groupnorm_forward", "SpatialGroupNormForward"),
+    "spatial_groupnorm_backward": ("spatial_groupnorm_backward", "SpatialGroupNormBackward"),
+    "dropout_forward": ("dropout_forward", "DropoutForward"),
+    "dropout_backward": ("dropout_backward", "DropoutBackward"),
 }
 ALL_KEYS: tuple[str, ...] = tuple(key for keys in EXERCISE_KEYS.values() for key in keys)
+
+# Each graded exercise (``barenet grade --exercise NAME``) and the parts it asks for.
+GRADED_EXERCISES: dict[str, tuple[str, ...]] = {
+    "neural-networks": ("Sigmoid", "Relu", "affine_forward", "affine_backward", "SGDMomentum"),
+    "batchnorm-dropout": (
+        "batchnorm_forward",
+        "batchnorm_backward",
+        "layernorm_forward",
+        "layernorm_backward",
+        "dropout_forward",
+        "dropout_backward",
+    ),
+    "convnet": (
+        "conv_forward",
+        "conv_backward",
+        "max_pool_forward",
+        "max_pool_backward",
+        "spatial_batchnorm_forward",
+        "spatial_batchnorm_backward",
+        "spatial_groupnorm_forward",
+        "spatial_groupnorm_backward",
+    ),
+}
+DEFAULT_EXERCISE = "neural-networks"
 
 
 class MissingImplementationError(LookupError):

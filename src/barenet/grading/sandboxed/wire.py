@@ -5,8 +5,9 @@ the header, then the raw bytes of its arrays. In the header an array is
 ``{"__array__": [dtype, shape, offset, nbytes]}``, a :class:`Ref`
 ``{"__ref__": [name, index]}`` and a :class:`Call` ``{"__call__": {...}}``.
 Reading never runs code: only JSON and ``np.frombuffer`` with whitelisted
-dtypes, within size and nesting limits, so a hostile child can make a message
-unreadable but nothing more.
+dtypes, within limits on size, nesting, items per list or dict, string length,
+integer range and array dimensions (checked before any arithmetic), so a hostile
+child can make a message unreadable but nothing more.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ MAGIC = b"BNW1"
 DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
 MAX_HEADER_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 40  # nesting accepted in a header (records nest about 10 deep)
+MAX_ITEMS = 4096  # items of one list or dict (a response's keys, a plan's records)
+MAX_STRING = 10_000  # characters of one string
+MAX_INT = 2**63  # integers beyond this range would overflow NumPy and float()
+MAX_DIMENSION = 2**31
 
 
 class WireError(ValueError):
@@ -72,23 +77,39 @@ def _array(spec: object, body: memoryview) -> np.ndarray:
     dtype, shape, offset, nbytes = spec
     if dtype not in DTYPES or not isinstance(shape, list) or len(shape) > 8:
         raise WireError(f"array of unexpected dtype or rank: {str(dtype)[:20]}")
-    if not all(isinstance(n, int) and 0 <= n for n in shape):
+    if not all(isinstance(n, int) and 0 <= n <= MAX_DIMENSION for n in shape):
         raise WireError("array with an invalid shape")
     if not (isinstance(offset, int) and isinstance(nbytes, int) and 0 <= offset):
         raise WireError("array with an invalid position")
-    size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    size = np.dtype(dtype).itemsize
+    for n in shape:  # Python integers: no overflow, and no work beyond the body's size
+        size *= n
+        if size > len(body):
+            break
     if size != nbytes or offset + nbytes > len(body):
         raise WireError("array bytes do not match its shape")
     return np.frombuffer(body[offset : offset + nbytes], dtype=dtype).reshape(shape).copy()
 
 
+def _checked_scalar(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int) and -MAX_INT < value < MAX_INT:
+        return value
+    if isinstance(value, str) and len(value) <= MAX_STRING:
+        return value
+    raise WireError("a number or string beyond the limits")
+
+
 def _unpack(value: Any, body: memoryview, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
         raise WireError("message nested too deeply")
+    if isinstance(value, (list, dict)) and len(value) > MAX_ITEMS:
+        raise WireError(f"a list or dict of more than {MAX_ITEMS} items")
     if isinstance(value, list):
         return [_unpack(v, body, depth + 1) for v in value]
     if not isinstance(value, dict):
-        return value
+        return _checked_scalar(value)
     if len(value) == 1 and "__array__" in value:
         return _array(value["__array__"], body)
     if len(value) == 1 and "__ref__" in value:
@@ -100,7 +121,7 @@ def _unpack(value: Any, body: memoryview, depth: int = 0) -> Any:
         return Call(
             str(spec["target"]), args, spec.get("keep"), tuple(map(str, spec.get("names", [])))
         )
-    return {k: _unpack(v, body, depth + 1) for k, v in value.items()}
+    return {_checked_scalar(k): _unpack(v, body, depth + 1) for k, v in value.items()}
 
 
 def decode(message: bytes) -> Any:
@@ -121,5 +142,5 @@ def decode(message: bytes) -> Any:
         return _unpack(header, memoryview(message)[12 + length :])
     except WireError:
         raise
-    except (ValueError, TypeError, KeyError, RecursionError, MemoryError) as exc:
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError, MemoryError) as exc:
         raise WireError(f"unreadable message ({type(exc).__name__})") from None

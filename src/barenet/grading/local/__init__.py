@@ -1,0 +1,1 @@
+"""The learner's side: the test wrappers, ``barenet check``, and packaging a submission."""
