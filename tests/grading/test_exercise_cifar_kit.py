@@ -48,3 +48,12 @@ def test_the_notebook_writes_a_submission_the_grader_grades(tmp_path, monkeypatc
     report = grading.grade(kit / "exercise06.zip")
     assert report.status == "graded", report.reason  # loaded without barenet, in the sandbox
     assert report.num_images == 50 and 0 <= report.accuracy <= 1
+
+
+def test_save_pickle_names_the_model_without_warnings(tmp_path, capsys):
+    from barenet.grading import save_pickle
+
+    save_pickle({"cifar_fcn": [1, 2]}, "cifar_fcn.p", directory=tmp_path / "models")
+    out = capsys.readouterr().out
+    assert "holds: cifar_fcn (the model of the CIFAR-10 classification exercise)" in out
+    assert "Warning" not in out
