@@ -79,7 +79,7 @@ def test_the_convnet_recipe_applies_only_with_the_model_flag():
 
 
 def test_the_run_settings_reach_the_solver():
-    from barenet.app.factories import make_solver
+    from barenet.app.factories import lr_schedule, make_solver
     from barenet.app.run_data import build_data
 
     config = RunConfig.recipe(
@@ -93,6 +93,9 @@ def test_the_run_settings_reach_the_solver():
     schedule = solver.lr_schedule
     assert (schedule.total_steps, schedule.warmup_steps) == (16, 4)
     assert (schedule.decay, schedule.final_factor) == ("linear", 0.1)
+    # A warm-up longer than the run leaves the last update to the decay.
+    too_long = lr_schedule(config.replace(warmup_epochs=9.0), steps_per_epoch=4)
+    assert (too_long.total_steps, too_long.warmup_steps) == (16, 15)
 
 
 def _net(config, data):
@@ -104,7 +107,7 @@ def _net(config, data):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"warmup_epochs": 8.0}, "--warmup-epochs must be below --epochs"),
+        ({"warmup_epochs": -1.0}, "--warmup-epochs must be >= 0"),
         ({"lr_final": 1.5}, r"--lr-final must be in \[0, 1\]"),
         ({"label_smoothing": -0.1}, r"--label-smoothing must be in \[0, 1\]"),
         ({"weight_average": 1.0}, r"--weight-average must be in \[0, 1\)"),

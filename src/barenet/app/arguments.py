@@ -287,7 +287,8 @@ def add_schedule_options(group: argparse._ArgumentGroup) -> None:
         "--warmup-epochs",
         type=non_negative_float,
         default=SUPPRESS,
-        help=f"epochs of linear learning-rate warm-up ({default_text('warmup_epochs')})",
+        help="epochs of linear learning-rate warm-up, at most the run's length "
+        f"({default_text('warmup_epochs')})",
     )
     group.add_argument(
         "--lr-final",

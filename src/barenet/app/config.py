@@ -130,10 +130,6 @@ class RunConfig:
         for name in ("batch_size", "epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{flag(name)} must be >= 1, got {getattr(self, name)}")
-        if self.warmup_epochs >= self.epochs:
-            raise ValueError(
-                f"--warmup-epochs must be below --epochs ({self.epochs}), got {self.warmup_epochs}"
-            )
 
     @classmethod
     def recipe(cls, dataset: str, **settings: Any) -> RunConfig:

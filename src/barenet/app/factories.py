@@ -80,9 +80,12 @@ def lr_schedule(config: RunConfig, steps_per_epoch: int) -> WarmupDecay | None:
     """The run's learning rate per update (None: only ``lr_decay`` per epoch)."""
     if config.lr_schedule == "none" and not config.warmup_epochs:
         return None
+    total = config.epochs * steps_per_epoch
     return WarmupDecay(
-        total_steps=config.epochs * steps_per_epoch,
-        warmup_steps=round(config.warmup_epochs * steps_per_epoch),
+        total_steps=total,
+        # A warm-up as long as the run (--epochs 1 with the recipe's one epoch of it)
+        # leaves the last update to the decay.
+        warmup_steps=min(round(config.warmup_epochs * steps_per_epoch), total - 1),
         decay=config.lr_schedule,
         final_factor=config.lr_final,
     )
