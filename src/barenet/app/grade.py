@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
-from barenet.app.arguments import OneLineErrorParser, non_negative_int, positive_float
+from barenet.app.arguments import OneLineErrorParser, non_negative_int, seconds
 from barenet.app.check import add_convention_options
 from barenet.app.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from barenet.grading.sandbox.isolation import NoIsolationError, no_isolation
@@ -16,15 +15,6 @@ from barenet.grading.sandboxed.exercise_names import DEFAULT_EXERCISE, GRADED_EX
 from barenet.grading.submissions.exports import write_csv, write_gradescope, write_json_report
 from barenet.grading.submissions.grader import grade_folder, grade_submission
 from barenet.grading.submissions.report import GradeReport
-
-
-def seconds(text: str) -> float:
-    """An argparse type: a finite number of seconds greater than 0."""
-    value = positive_float(text)
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, got {text}")
-    return value
-
 
 GRADE_HELP = "grade submission zips in a sandbox"
 GRADE_DESCRIPTION = (
