@@ -38,7 +38,7 @@ CORRECT = {
     "Sigmoid": learner.TupleCacheSigmoid,
     "Relu": learner.NoMaskRelu,  # the one bug: ReluBackwardTest fails, 11 of 12 pass
 }
-BUGGY_SCORE = 91
+BUGGY_SCORE = 87.5  # ReluBackwardTest is half of the ReLU group's 25 points
 
 
 class Runs:
@@ -330,7 +330,7 @@ def test_the_process_limit_holds_and_is_stated(tmp_path):
     assert forked < 150
     assert "+64 processes" in report.sandbox
     if os.geteuid() == 0:
-        assert "runs as uid 65534" in report.sandbox
+        assert "runs as an unprivileged uid of its own" in report.sandbox
 
 
 def test_a_zip_announcing_a_million_entries_is_refused_from_its_end_record(tmp_path):

@@ -15,6 +15,7 @@ import pytest
 from test_grading_attacks import CORRECT, TIMEOUT, hostile, submission
 
 from barenet.archives import MAX_DEPTH, UnsafeArchiveError, safe_extract
+from barenet.grading.sandbox.cleanup import remove_tree
 from barenet.grading.submissions.exports import write_csv, write_json_report
 from barenet.grading.submissions.grader import grade_submission
 
@@ -88,6 +89,7 @@ def test_a_folder_nested_2000_deep_is_refused(tmp_path):
         deep = deep / "d"
         deep.mkdir()
     report = grade_submission(folder, timeout=TIMEOUT)
+    remove_tree(folder)  # pytest's own cleanup recurses, and could not
     assert report.status == "invalid-submission" and "folders deep" in report.reason
 
 

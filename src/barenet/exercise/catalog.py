@@ -44,10 +44,17 @@ EXERCISES: dict[str, Exercise] = {
     for exercise in (
         Exercise(
             name="neural-networks",
-            summary="Sigmoid, ReLU, affine layer, SGD with momentum",
+            summary="Sigmoid, ReLU, affine layer, SGD momentum",
             folder="neural_networks",
             notebook="1_neural_networks.ipynb",
             tasks=tasks.NEURAL_NETWORKS,
+        ),
+        Exercise(
+            name="batchnorm-dropout",
+            summary="batch normalisation and dropout, forward and backward",
+            folder="batchnorm_dropout",
+            notebook="2_batchnorm_dropout.ipynb",
+            tasks=tasks.BATCHNORM_DROPOUT,
         ),
     )
 }

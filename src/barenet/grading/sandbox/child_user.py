@@ -10,10 +10,46 @@ switches itself as its first act, before it reads anything of the submission.
 
 from __future__ import annotations
 
+import itertools
 import os
+import pwd
+import threading
 from dataclasses import dataclass
 
-NOBODY = 65534  # the unprivileged uid and gid a child started by root runs as
+NOBODY = 65534  # the unprivileged uid and gid of a child when no uid of its own is asked for
+# Each submission graded by root runs as a uid (and gid) of its own, taken from this
+# range (no account has one), so that no process of one submission can signal,
+# trace or open the files of another, even one still running.
+SUBMISSION_UIDS = range(1_900_000_000, 2_000_000_000)
+_next_uids = itertools.count(SUBMISSION_UIDS.start + os.getpid() % 1000 * 10_000)
+_uid_lock = threading.Lock()
+
+
+def uid_in_use(uid: int) -> bool:
+    """Whether an account or a running process has this uid."""
+    try:
+        pwd.getpwuid(uid)
+        return True
+    except KeyError:
+        pass
+    for entry in os.scandir("/proc"):
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def fresh_uid() -> int:
+    """A uid no account and no running process has, for one submission."""
+    with _uid_lock:
+        for uid in _next_uids:
+            if uid not in SUBMISSION_UIDS:
+                raise RuntimeError("no free uid left for submissions")
+            if not uid_in_use(uid):
+                return uid
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@
 the system allows). :func:`remove_tree` never recurses and never builds a long
 path: it works relative to open folder descriptors and moves every sub-folder
 up to the top before emptying it. Read-only folders are made writable first,
-symbolic links are removed, never followed.
+through a descriptor opened without following links (so a link raced in by a
+lingering process cannot turn root's ``chmod`` onto a file outside); symbolic
+links are removed, never followed.
 """
 
 from __future__ import annotations
@@ -18,8 +20,23 @@ from pathlib import Path
 _names = itertools.count()
 
 
-def _open_folder(name: str, parent_fd: int) -> int:
-    return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent_fd)
+def _open_folder(name: str, parent_fd: int | None = None) -> int:
+    """A descriptor of the folder ``name``, never of what a link there points to; made ``0700``.
+
+    Root opens any folder and changes the mode through the descriptor, so no link
+    raced into the tree can redirect the ``chmod``. Another user may first need the
+    mode changed to open its own folder; it checks the entry is a folder, not a link.
+    """
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        fd = os.open(name, flags, dir_fd=parent_fd)
+    except PermissionError:
+        if not stat.S_ISDIR(os.stat(name, dir_fd=parent_fd, follow_symlinks=False).st_mode):
+            raise
+        os.chmod(name, stat.S_IRWXU, dir_fd=parent_fd)  # our own folder: not another's file
+        fd = os.open(name, flags, dir_fd=parent_fd)
+    os.fchmod(fd, stat.S_IRWXU)
+    return fd
 
 
 def _empty(folder_fd: int, top_fd: int, pending: list[str]) -> None:
@@ -47,15 +64,17 @@ def remove_tree(path: str | os.PathLike) -> None:
     if path.is_symlink() or not path.is_dir():
         path.unlink(missing_ok=True)
         return
-    os.chmod(path, stat.S_IRWXU)
-    top_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    top_fd = _open_folder(str(path))
     try:
         pending: list[str] = []
         _empty(top_fd, top_fd, pending)
         while pending:
             name = pending.pop()
-            os.chmod(name, stat.S_IRWXU, dir_fd=top_fd, follow_symlinks=True)
-            folder_fd = _open_folder(name, top_fd)
+            try:
+                folder_fd = _open_folder(name, top_fd)
+            except OSError:  # a link raced in where a folder was: remove the link itself
+                os.unlink(name, dir_fd=top_fd)
+                continue
             try:
                 _empty(folder_fd, top_fd, pending)
             finally:

@@ -18,12 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from barenet.grading.sandbox.bubblewrap import bwrap_command, bwrap_supports
-from barenet.grading.sandbox.child_user import ChildUser, child_user
+from barenet.grading.sandbox.cgroups import cgroup_support
+from barenet.grading.sandbox.child_user import NOBODY, ChildUser, child_user
 from barenet.grading.sandbox.limits import Limits
+from barenet.grading.sandbox.seccomp import filter_program
 
 INSTALL_HINT = (
     "install bubblewrap (Debian and Ubuntu: apt-get install bubblewrap; it needs root or "
     "unprivileged user namespaces), or pass --no-sandbox to grade without isolation"
+)
+
+
+NO_CGROUP = (
+    "no cgroup here (it needs root or a delegated cgroup): per-process limits only, "
+    "no total over a submission's processes"
 )
 
 
@@ -52,9 +60,9 @@ class Isolation:
     def active(self) -> bool:
         return self.kind == "bubblewrap"
 
-    def child_user(self) -> ChildUser:
+    def child_user(self, uid: int = NOBODY) -> ChildUser:
         """Who a child runs as under this isolation (the one place this is decided)."""
-        return child_user(self.active, self.setpriv)
+        return child_user(self.active, self.setpriv, uid)
 
     def describe(self, limits: Limits, user: ChildUser | None = None) -> str:
         """One sentence for reports: what was isolated, who the child ran as, the limits."""
@@ -73,8 +81,16 @@ class Isolation:
                 "read and write whatever this user can, and use the network"
             )
         if os.geteuid() == 0:
-            head += f"; runs as uid {user.uid}" if user.unprivileged else "; runs as root"
-        return f"{head}; limits: {limits.describe(process_limit=user.unprivileged)}"
+            head += (
+                "; runs as an unprivileged uid of its own"
+                if user.unprivileged
+                else "; runs as root"
+            )
+        support = cgroup_support()
+        totals = support.describe(limits) if support else NO_CGROUP
+        if filter_program() is not None:
+            totals += "; memfd_create and System V shared memory refused (seccomp)"
+        return f"{head}; {totals}; limits: {limits.describe(process_limit=user.unprivileged)}"
 
 
 def probe_bwrap(bwrap: str, setpriv: str | None) -> subprocess.CompletedProcess | None:

@@ -8,7 +8,8 @@ import resource
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-DEFAULT_TIMEOUT_S = 60.0  # the one default of a grade's wall-clock limit
+DEFAULT_TIMEOUT_S = 60.0  # the one default of a grade's time limit
+WALL_FACTOR = 3  # the wall clock allows this many times the CPU-time limit
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,12 @@ class Limits:
     Attributes
     ----------
     timeout_s : float
-        Wall-clock limit (> 0); the process group is killed after it.
+        CPU-time limit (> 0) of the whole submission, all its processes together
+        (where a cgroup counts them; else of each process). A busy neighbour
+        slows the submission but does not use up its time.
+    wall_timeout_s : float, optional
+        Wall-clock limit, for a submission that sleeps; default ``WALL_FACTOR``
+        times ``timeout_s``.
     memory_bytes : int
         Address-space limit (RLIMIT_AS) of each process.
     file_size_bytes : int
@@ -35,6 +41,7 @@ class Limits:
     """
 
     timeout_s: float = DEFAULT_TIMEOUT_S
+    wall_timeout_s: float | None = None
     memory_bytes: int = 2 * 1024**3
     file_size_bytes: int = 64 * 1024**2
     extra_processes: int = 64
@@ -43,17 +50,23 @@ class Limits:
     def __post_init__(self):
         for field in fields(self):
             value = getattr(self, field.name)
+            if value is None and field.name == "wall_timeout_s":
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"{field.name} must be a number, got {value!r}")
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{field.name} must be a positive number, got {value!r}")
 
+    @property
+    def wall_clock_s(self) -> float:
+        return self.wall_timeout_s or WALL_FACTOR * self.timeout_s
+
     def describe(self, process_limit: bool = True) -> str:
         """The limits in words, for reports; the process limit only when it is in force."""
         text = (
-            f"wall clock {self.timeout_s:g} s, CPU {self.cpu_seconds} s, address space "
-            f"{self.memory_bytes // 2**20} MiB, file size {self.file_size_bytes // 2**20} MiB, "
-            f"{self.open_files} open files"
+            f"CPU time {self.timeout_s:g} s, wall clock {self.wall_clock_s:g} s; per process: "
+            f"CPU {self.cpu_seconds} s, address space {self.memory_bytes // 2**20} MiB, "
+            f"file size {self.file_size_bytes // 2**20} MiB, {self.open_files} open files"
         )
         if process_limit:
             return text + f", +{self.extra_processes} processes"

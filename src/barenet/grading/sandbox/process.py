@@ -16,7 +16,6 @@ what this does and does not stop.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import tempfile
 import threading
@@ -25,9 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from barenet.grading.sandbox.bubblewrap import bwrap_command
+from barenet.grading.sandbox.cgroups import SubmissionCgroup, cgroup_support, joiner
 from barenet.grading.sandbox.child_user import ChildUser
 from barenet.grading.sandbox.isolation import Isolation, detect_isolation
 from barenet.grading.sandbox.limits import Limits, resource_limiter
+from barenet.grading.sandbox.seccomp import installer, program_file_descriptor
+from barenet.grading.sandbox.watch import ChildWatch
 
 OUTPUT_TAIL_BYTES = 256 * 1024  # how much of the child's stdout/stderr is read back
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -49,6 +51,12 @@ class ChildOutcome:
         What the child wrote on its response descriptor (at most the limit).
     response_overflow : bool
         The child wrote more than the limit; the response was cut.
+    timed_out_by : {"", "cpu", "wall"}
+        Which limit stopped it: its CPU time, or the wall clock.
+    cpu_s : float
+        The CPU time it used (all its processes, where a cgroup counted them).
+    out_of_memory : bool
+        Its cgroup hit the memory limit.
     """
 
     returncode: int | None
@@ -58,6 +66,9 @@ class ChildOutcome:
     elapsed_s: float
     response: bytes = b""
     response_overflow: bool = False
+    timed_out_by: str = ""
+    cpu_s: float = 0.0
+    out_of_memory: bool = False
 
 
 def minimal_environment(workdir: Path) -> dict[str, str]:
@@ -85,13 +96,6 @@ def _tail(path: Path) -> str:
         handle.seek(0, os.SEEK_END)
         handle.seek(max(0, handle.tell() - OUTPUT_TAIL_BYTES))
         return handle.read().decode("utf-8", errors="replace")
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class _ResponseReader(threading.Thread):
@@ -130,23 +134,62 @@ def _write_request(stream, request: bytes) -> None:
 
 
 def prepare_workdir(workdir: Path, user: ChildUser) -> None:
-    """Give the working folder to the unprivileged child (root without capabilities must enter)."""
-    if os.geteuid() == 0 and user.unprivileged:
-        os.chown(workdir, user.uid, user.uid)
-        os.chmod(workdir, 0o711)
+    """Give the working folder and all in it to the unprivileged child, and to no one else.
+
+    Files become ``0600`` and folders ``0700``, owned by the child's uid, so that no
+    other uid (another submission's) can read them; the folder itself stays
+    ``0711`` so that bubblewrap, root without capabilities, can enter it. There
+    are no links (the unpacking refuses them) and no process of that uid yet.
+    """
+    if os.geteuid() != 0 or not user.unprivileged:
+        return
+    for folder, folders, files in os.walk(workdir):
+        for name in files:
+            os.lchown(os.path.join(folder, name), user.uid, user.uid)
+            os.chmod(os.path.join(folder, name), 0o600)
+        for name in folders:
+            os.lchown(os.path.join(folder, name), user.uid, user.uid)
+            os.chmod(os.path.join(folder, name), 0o700)
+    os.chown(workdir, user.uid, user.uid)
+    os.chmod(workdir, 0o711)
 
 
 def sandbox_prefix(
-    isolation: Isolation, workdir: Path, user: ChildUser, extra_ro: tuple[Path, ...]
+    isolation: Isolation,
+    workdir: Path,
+    user: ChildUser,
+    extra_ro: tuple[Path, ...],
+    seccomp_fd: int | None,
 ) -> list[str]:
     """The bubblewrap command line before the child's own, or nothing without isolation."""
     if not isolation.active:
         return []
-    return bwrap_command(isolation.detail, workdir, user, extra_ro=extra_ro)
+    return bwrap_command(isolation.detail, workdir, user, extra_ro, seccomp_fd=seccomp_fd)
+
+
+def preexec_steps(
+    limits: Limits, user: ChildUser, cgroup: SubmissionCgroup | None, filter_here: bool
+):
+    """Between fork and exec: join the cgroup (before anything else), set the limits, and
+    (without bubblewrap, which loads it itself) install the seccomp filter."""
+    steps = [joiner(cgroup.procs_files())] if cgroup is not None else []
+    steps.append(resource_limiter(limits, user.uid))
+    install = installer() if filter_here else None
+    steps += [install] if install is not None else []
+
+    def run_steps() -> None:
+        for step in steps:
+            step()
+
+    return run_steps
 
 
 def start_child(
-    command: list[str], workdir: Path, limits: Limits, user: ChildUser, logs: Path, response_fd: int
+    command: list[str],
+    workdir: Path,
+    preexec,
+    logs: Path,
+    pass_fds: tuple[int, ...],
 ) -> subprocess.Popen:
     """Start the child in a session of its own, its output going to files in ``logs``."""
     with open(logs / "stdout", "wb") as out, open(logs / "stderr", "wb") as err:
@@ -157,23 +200,17 @@ def start_child(
             stdin=subprocess.PIPE,
             stdout=out,
             stderr=err,
-            preexec_fn=resource_limiter(limits, user.uid),
+            preexec_fn=preexec,
             start_new_session=True,  # one process group to kill, whatever it spawns
             close_fds=True,
-            pass_fds=(response_fd,),
+            pass_fds=pass_fds,
         )
 
 
-def wait_or_kill(process: subprocess.Popen, timeout_s: float) -> tuple[int | None, bool]:
-    """``(returncode, timed_out)``; the whole process group is killed in either case."""
-    try:
-        return process.wait(timeout=timeout_s), False
-    except subprocess.TimeoutExpired:
-        _kill_group(process.pid)
-        process.wait()
-        return None, True
-    finally:
-        _kill_group(process.pid)  # leftovers the child started in its group
+def make_cgroup(limits: Limits, use_cgroup: bool) -> SubmissionCgroup | None:
+    """The submission's own cgroup, where this machine lets the grader make one."""
+    support = cgroup_support() if use_cgroup else None
+    return SubmissionCgroup(support, limits) if support is not None else None
 
 
 def run_sandboxed(
@@ -185,6 +222,7 @@ def run_sandboxed(
     extra_ro: tuple[Path, ...] = (),
     user: ChildUser | None = None,
     response_limit: int = MAX_RESPONSE_BYTES,
+    use_cgroup: bool = True,
 ) -> ChildOutcome:
     """Run ``argv`` in ``workdir`` under ``limits`` (and bubblewrap when available).
 
@@ -207,6 +245,9 @@ def run_sandboxed(
         ``user.switch == "child"`` the command must switch to ``user.uid`` itself.
     response_limit : int
         The most bytes read from the response descriptor.
+    use_cgroup : bool
+        Give the child a cgroup of its own where the machine allows it (see
+        :mod:`~barenet.grading.sandbox.cgroups`).
 
     Returns
     -------
@@ -217,28 +258,60 @@ def run_sandboxed(
     user = user or isolation.child_user()
     workdir = Path(workdir).resolve()
     prepare_workdir(workdir, user)
+    cgroup = make_cgroup(limits, use_cgroup)
+    try:
+        return run_watched(
+            argv, workdir, limits, isolation, request, extra_ro, user, cgroup, response_limit
+        )
+    finally:
+        if cgroup is not None:
+            cgroup.kill_all()
+            cgroup.remove()
+
+
+def run_watched(
+    argv: list[str],
+    workdir: Path,
+    limits: Limits,
+    isolation: Isolation,
+    request: bytes,
+    extra_ro: tuple[Path, ...],
+    user: ChildUser,
+    cgroup: SubmissionCgroup | None,
+    response_limit: int,
+) -> ChildOutcome:
+    """:func:`run_sandboxed` once the cgroup (if any) exists: start, feed, watch, collect."""
     read_fd, write_fd = os.pipe()
-    command = sandbox_prefix(isolation, workdir, user, extra_ro)
+    seccomp_fd = program_file_descriptor() if isolation.active else None
+    command = sandbox_prefix(isolation, workdir, user, extra_ro, seccomp_fd)
     command += [a.replace("{response_fd}", str(write_fd)) for a in argv]
+    passed = (write_fd,) + (() if seccomp_fd is None else (seccomp_fd,))
+    watch = ChildWatch(limits, cgroup)
     with tempfile.TemporaryDirectory(prefix="barenet-child-") as logs:
         start = time.monotonic()
         reader = _ResponseReader(read_fd, response_limit)
         try:
-            process = start_child(command, workdir, limits, user, Path(logs), write_fd)
+            preexec = preexec_steps(limits, user, cgroup, filter_here=not isolation.active)
+            process = start_child(command, workdir, preexec, Path(logs), passed)
         finally:
-            os.close(write_fd)  # the child holds its own copy
+            for fd in passed:
+                os.close(fd)  # the child holds its own copies
         reader.start()
         writer = threading.Thread(target=_write_request, args=(process.stdin, request), daemon=True)
         writer.start()
-        returncode, timed_out = wait_or_kill(process, limits.timeout_s)
+        returncode, timed_out_by = watch.wait(process)
+        watch.kill_all(process.pid)  # whatever it left running, in its group or its cgroup
         reader.join(timeout=5)
         writer.join(timeout=5)
         return ChildOutcome(
             returncode,
             _tail(Path(logs) / "stdout"),
             _tail(Path(logs) / "stderr"),
-            timed_out,
+            bool(timed_out_by),
             time.monotonic() - start,
             b"".join(reader.chunks),
             reader.overflow,
+            timed_out_by,
+            watch.cpu_s,
+            cgroup is not None and cgroup.out_of_memory(),
         )

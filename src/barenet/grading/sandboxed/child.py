@@ -6,8 +6,9 @@ Usage (the grader starts it with this folder on ``sys.path``)::
     python -I -c "from barenet_sandboxed.child import main; main()" WORKDIR RESPONSE_FD DROP_UID
 
 In order, before any of the submission's code runs: read the request (the
-calls to make) from stdin, read the pickles' bytes, drop to ``DROP_UID`` when
-started as root (exit status 71 when that fails), and make barenet
+calls to make) from stdin, drop to ``DROP_UID`` when started as root (exit
+status 71 when that fails), read the pickles' bytes (so that nothing of the
+submission is ever read with root's privileges), and make barenet
 unimportable. Then unpickle, make the calls, and write one message (see
 :mod:`.wire`) to the file descriptor ``RESPONSE_FD``: the keys found, a load
 error if any, and the records of each plan. No verdict is computed here.
@@ -53,7 +54,11 @@ def read_all(fd: int) -> bytes:
 def pickle_bytes(workdir: Path) -> list[tuple[str, bytes]]:
     """The submission's pickles under ``workdir/models``, by name, as bytes."""
     models = workdir / "models"
-    files = sorted(p for p in models.glob("*") if p.suffix in PICKLE_SUFFIXES and p.is_file())
+    files = sorted(
+        p
+        for p in models.glob("*")
+        if p.suffix in PICKLE_SUFFIXES and p.is_file() and not p.is_symlink()
+    )
     return [(p.name, p.read_bytes()[:MAX_PICKLE_BYTES]) for p in files]
 
 
@@ -102,12 +107,12 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     workdir, response_fd, drop_uid = Path(argv[0]), int(argv[1]), int(argv[2])
     request = decode(read_all(0))
-    files = pickle_bytes(workdir)
     try:  # unpickling learner code needs it; import it while its files are still readable
         import cloudpickle  # noqa: F401
     except ImportError:
         pass
     drop_privileges(drop_uid)
+    files = pickle_bytes(workdir)  # read without root's privileges, never with them
     sys.meta_path.insert(0, BlockBarenet())
     for name in [m for m in sys.modules if m == "barenet" or m.startswith("barenet.")]:
         del sys.modules[name]

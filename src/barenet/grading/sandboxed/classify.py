@@ -65,12 +65,12 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     workdir, response_fd, drop_uid = Path(argv[0]), int(argv[1]), int(argv[2])
     request = decode(read_all(0))
-    files = pickle_bytes(workdir)
     try:  # unpickling learner code needs it; import it while its files are still readable
         import cloudpickle  # noqa: F401
     except ImportError:
         pass
     drop_privileges(drop_uid)
+    files = pickle_bytes(workdir)  # read without root's privileges, never with them
     sys.meta_path.insert(0, BlockBarenet())
     for name in [m for m in sys.modules if m == "barenet" or m.startswith("barenet.")]:
         del sys.modules[name]

@@ -33,8 +33,22 @@ def last_line(text: str, default: str) -> str:
 
 def failed_outcome(outcome: ChildOutcome, limits: Limits) -> tuple[str, str] | None:
     """``(status, reason)`` for a child that gave no usable response, else None."""
+    if outcome.timed_out_by == "wall":
+        return "timeout", (
+            f"timed out after {limits.wall_clock_s:g} s of wall-clock time, having used "
+            f"{outcome.cpu_s:.1f} s of its {limits.timeout_s:g} s of CPU time; "
+            "the grading process was killed"
+        )
     if outcome.timed_out:
-        return "timeout", f"timed out after {limits.timeout_s:g} s; the grading process was killed"
+        return "timeout", (
+            f"timed out after {limits.timeout_s:g} s of CPU time (all its processes); "
+            "the grading process was killed"
+        )
+    if outcome.out_of_memory and outcome.returncode != 0:
+        return "crashed", (
+            f"it used more than its {limits.memory_bytes // 2**20} MiB of memory in all "
+            "(shared memory included); it was killed"
+        )
     if outcome.response_overflow:
         return "crashed", "the grading process sent more data than the limit; it was stopped"
     code = outcome.returncode

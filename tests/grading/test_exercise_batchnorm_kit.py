@@ -1,0 +1,108 @@
+"""The batch-norm-and-dropout kit: its starter asks for the four passes, its solution is barenet's."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kit_notebooks import PER_CLASS, run_notebook, small_cifar10_zip
+from test_exercise_kit import kit_module, kit_on_path
+
+import barenet.layers
+from barenet.exercise import write_kit
+
+EXERCISE = "batchnorm-dropout"
+NOTEBOOK = "2_batchnorm_dropout.ipynb"
+TITLES = ["batchnorm_forward", "batchnorm_backward", "dropout_forward", "dropout_backward"]
+
+
+@pytest.fixture(scope="module")
+def kits(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("bn-kits")
+    return {
+        "starter": write_kit(root / "starter", exercise=EXERCISE),
+        "solution": write_kit(root / "solution", solutions=True, exercise=EXERCISE),
+    }
+
+
+def test_the_starter_asks_for_the_four_passes_and_hides_them(kits):
+    layers = (kits["starter"] / "exercise_code/layers.py").read_text()
+    assert re.findall(r"# TODO: (\w+)\.", layers) == TITLES
+    assert "def normalize" not in layers and "# >>> exercise" not in layers
+    solution = (kits["solution"] / "exercise_code/layers.py").read_text()
+    assert "# TODO:" not in solution and "def normalize" in solution
+
+
+def test_the_starter_raises_where_the_learner_writes(kits):
+    x, gamma, beta = np.ones((4, 3)), np.ones(3), np.zeros(3)
+    with kit_on_path(kits["starter"]):
+        layers, networks = kit_module("layers"), kit_module("networks")
+        for call, title in [
+            (lambda: layers.batchnorm_forward(x, gamma, beta, {"mode": "train"}), TITLES[0]),
+            (
+                lambda: layers.spatial_batchnorm_forward(x[:, :, None, None], gamma, beta, {}),
+                TITLES[0],
+            ),
+            (lambda: layers.dropout_forward(x, {"mode": "train", "p": 0.8}), TITLES[2]),
+            (lambda: networks.BatchNorm1d(3).forward(x), TITLES[0]),  # built on the learner's
+        ]:
+            with pytest.raises(NotImplementedError, match=f"{title} is not implemented yet"):
+                call()
+
+
+def test_the_solution_kit_computes_what_barenet_does(kits):
+    rng = np.random.default_rng(0)
+    x, dout = rng.normal(2.0, 3.0, (2, 16, 5))
+    gamma, beta = rng.normal(size=5), rng.normal(size=5)
+    with kit_on_path(kits["solution"]):
+        layers = kit_module("layers")
+        for mode in ("train", "test"):
+            mine, ours = {"mode": mode}, {"mode": mode}
+            out, cache = layers.batchnorm_forward(x, gamma, beta, mine)
+            expected, our_cache = barenet.layers.batchnorm_forward(x, gamma, beta, ours)
+            np.testing.assert_array_equal(out, expected)
+            np.testing.assert_array_equal(mine["running_var"], ours["running_var"])
+            for a, b in zip(
+                layers.batchnorm_backward(dout, cache),
+                barenet.layers.batchnorm_backward(dout, our_cache),
+                strict=True,
+            ):
+                np.testing.assert_array_equal(a, b)
+        param = {"mode": "train", "p": 0.7, "seed": 3}
+        out, cache = layers.dropout_forward(x, param)
+        np.testing.assert_array_equal(out, barenet.layers.dropout_forward(x, param)[0])
+        np.testing.assert_allclose(layers.dropout_backward(dout, cache), dout * cache[0] / 0.7)
+
+
+@pytest.fixture(scope="module")
+def small_cifar10(tmp_path_factory) -> Path:
+    return small_cifar10_zip(tmp_path_factory.mktemp("data"))
+
+
+def test_the_solution_notebook_runs_on_cifar10(kits, small_cifar10, tmp_path, monkeypatch):
+    kit = kits["solution"]
+    _, text, error = run_notebook(kit, small_cifar10, monkeypatch, tmp_path / "cache", NOTEBOOK)
+    assert error is None, error
+    assert f"{8 * PER_CLASS} training and {2 * PER_CLASS} validation images of" in text
+    errors = [float(e) for e in re.findall(r"error: ([\d.e+-]+)", text)]
+    assert len(errors) == 7 and max(errors) < 1e-6, text
+    assert text.count("test mode is the identity: True") == 3
+    std = float(re.search(r"test mode, running statistics: mean -?[\d.]+, std ([\d.]+)", text)[1])
+    assert std == pytest.approx(1.0, abs=0.05)
+    for name in ("without batch norm", "with batch norm"):
+        assert re.search(rf"^{name}\s+final training loss \d", text, re.MULTILINE)
+    with zipfile.ZipFile(kit / "batchnorm_dropout.zip") as archive:
+        assert sorted(archive.namelist()) == [NOTEBOOK, "models/batchnorm_dropout.p"]
+
+
+def test_the_starter_notebook_stops_at_the_first_unwritten_pass(kits, tmp_path, monkeypatch):
+    monkeypatch.setenv("USE_DIGITS", "1")
+    kit = kits["starter"]
+    _, text, error = run_notebook(kit, tmp_path / "none", monkeypatch, tmp_path / "cache", NOTEBOOK)
+    assert error is not None
+    assert "batchnorm_forward is not implemented yet: write it in exercise_code/layers.py" in str(
+        error
+    )
