@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from barenet.app.arguments import OneLineErrorParser, non_negative_int, seconds
+from barenet.app.arguments import OneLineErrorParser, fraction, non_negative_int, seconds
 from barenet.app.check import add_convention_options
 from barenet.app.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from barenet.grading.classroom.class_grader import grade_found, gradescope_path
@@ -29,17 +29,6 @@ GRADE_DESCRIPTION = (
     "zips or of one folder per student. The submission's code runs in a sandboxed "
     "child process; the grade is computed outside it."
 )
-
-
-def fraction(text: str) -> float:
-    """An argparse type: a number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text!r}")
-    return value
 
 
 def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
