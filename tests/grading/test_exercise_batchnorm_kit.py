@@ -9,14 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 from kit_notebooks import PER_CLASS, run_notebook, small_cifar10_zip
-from test_exercise_kit import kit_module, kit_on_path
+from test_exercise_kit import kit_module, kit_on_path, run_in_kit
 
 import barenet.layers
+from barenet.app.cli import main
 from barenet.exercise import write_kit
 
 EXERCISE = "batchnorm-dropout"
 NOTEBOOK = "2_batchnorm_dropout.ipynb"
-TITLES = ["batchnorm_forward", "batchnorm_backward", "dropout_forward", "dropout_backward"]
+TITLES = [
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "layernorm_forward",
+    "layernorm_backward",
+    "dropout_forward",
+    "dropout_backward",
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +49,20 @@ def test_the_starter_raises_where_the_learner_writes(kits):
     with kit_on_path(kits["starter"]):
         layers, networks = kit_module("layers"), kit_module("networks")
         for call, title in [
-            (lambda: layers.batchnorm_forward(x, gamma, beta, {"mode": "train"}), TITLES[0]),
+            (
+                lambda: layers.batchnorm_forward(x, gamma, beta, {"mode": "train"}),
+                "batchnorm_forward",
+            ),
             (
                 lambda: layers.spatial_batchnorm_forward(x[:, :, None, None], gamma, beta, {}),
-                TITLES[0],
+                "batchnorm_forward",
             ),
-            (lambda: layers.dropout_forward(x, {"mode": "train", "p": 0.8}), TITLES[2]),
-            (lambda: networks.BatchNorm1d(3).forward(x), TITLES[0]),  # built on the learner's
+            (lambda: layers.layernorm_forward(x, gamma, beta, {}), "layernorm_forward"),
+            (lambda: layers.dropout_forward(x, {"mode": "train", "p": 0.8}), "dropout_forward"),
+            (
+                lambda: networks.BatchNorm1d(3).forward(x),
+                "batchnorm_forward",
+            ),  # built on the learner's
         ]:
             with pytest.raises(NotImplementedError, match=f"{title} is not implemented yet"):
                 call()
@@ -88,7 +103,7 @@ def test_the_solution_notebook_runs_on_cifar10(kits, small_cifar10, tmp_path, mo
     assert error is None, error
     assert f"{8 * PER_CLASS} training and {2 * PER_CLASS} validation images of" in text
     errors = [float(e) for e in re.findall(r"error: ([\d.e+-]+)", text)]
-    assert len(errors) == 7 and max(errors) < 1e-6, text
+    assert len(errors) == 10 and max(errors) < 1e-6, text
     assert text.count("test mode is the identity: True") == 3
     std = float(re.search(r"test mode, running statistics: mean -?[\d.]+, std ([\d.]+)", text)[1])
     assert std == pytest.approx(1.0, abs=0.05)
@@ -106,3 +121,33 @@ def test_the_starter_notebook_stops_at_the_first_unwritten_pass(kits, tmp_path, 
     assert "batchnorm_forward is not implemented yet: write it in exercise_code/layers.py" in str(
         error
     )
+
+
+def test_barenet_check_scores_the_solution_100_and_the_starter_0(kits, capsys):
+    assert main(["check", str(kits["solution"])]) == 0  # the exercise is found by its names
+    out = capsys.readouterr().out
+    assert "Note:" not in out and out.splitlines()[-1] == "Score: 100/100"
+    assert main(["check", str(kits["starter"]), "--exercise", EXERCISE]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "Score: 0/100" and "not implemented yet" in out
+
+
+SUBMIT = """
+    from exercise_code.layers import (batchnorm_backward, batchnorm_forward, dropout_backward,
+        dropout_forward, layernorm_backward, layernorm_forward)
+    from exercise_code.submit import submit_exercise
+    from exercise_code.tests import save_pickle
+
+    save_pickle(data_dict={"batchnorm_forward": batchnorm_forward,
+        "batchnorm_backward": batchnorm_backward, "layernorm_forward": layernorm_forward,
+        "layernorm_backward": layernorm_backward, "dropout_forward": dropout_forward,
+        "dropout_backward": dropout_backward}, file_name="batchnorm_dropout.p")
+    submit_exercise("batchnorm_dropout")
+"""
+
+
+def test_barenet_grade_scores_the_solution_kits_submission_100(kits, capsys):
+    run = run_in_kit(kits["solution"], SUBMIT)
+    assert run.returncode == 0, run.stderr
+    main(["grade", str(kits["solution"] / "batchnorm_dropout.zip"), "--exercise", EXERCISE])
+    assert "100/100" in capsys.readouterr().out

@@ -103,7 +103,8 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         type=seconds,
         default=DEFAULT_TIMEOUT_S,
-        help=f"wall-clock seconds per submission, > 0 (default {DEFAULT_TIMEOUT_S:g})",
+        help=f"seconds of CPU time per submission, all its processes together, > 0 (the "
+        f"wall clock allows 3 times as much; default {DEFAULT_TIMEOUT_S:g})",
     )
     parser.add_argument(
         "--workers",

@@ -51,10 +51,17 @@ EXERCISES: dict[str, Exercise] = {
         ),
         Exercise(
             name="batchnorm-dropout",
-            summary="batch normalisation and dropout, forward and backward",
+            summary="batch normalisation and dropout, both passes",
             folder="batchnorm_dropout",
             notebook="2_batchnorm_dropout.ipynb",
             tasks=tasks.BATCHNORM_DROPOUT,
+        ),
+        Exercise(
+            name="cifar-classification",
+            summary="a CIFAR-10 classifier, graded on hidden test images",
+            folder="cifar_classification",
+            notebook="3_cifar10.ipynb",
+            tasks={},  # the learner writes the notebook's search and training, no library code
         ),
     )
 }

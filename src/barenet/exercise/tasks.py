@@ -66,6 +66,20 @@ BATCHNORM_DROPOUT: dict[str, tuple[str, str]] = {
         "(M * dout - sum(dout) - xhat * sum(dout * xhat)), the sums over `axes` (keepdims). "
         "In test mode they are constants: dx = gamma * inv_std * dout.",
     ),
+    "layernorm_forward": (
+        "layernorm_forward",
+        "Normalise each sample over all its features (axes 1, 2, ...): xhat = (x - mean) * "
+        "inv_std with the sample's mean and biased variance, inv_std = 1 / sqrt(var + eps) "
+        "of shape (N, 1, ..., 1). The same in training and testing: no running statistics. "
+        "Return out = gamma * xhat + beta and the cache (xhat, gamma, inv_std).",
+    ),
+    "layernorm_backward": (
+        "layernorm_backward",
+        "Return dx (the shape of dout), dgamma and dbeta (the shape of gamma): dbeta and "
+        "dgamma are sums over the batch axis 0 of dout and dout * xhat. For dx, with "
+        "g = dout * gamma and the means over each sample's features, dx = inv_std * "
+        "(g - mean(g) - xhat * mean(g * xhat)).",
+    ),
     "dropout_forward": (
         "dropout_forward",
         "`keep` is the probability of keeping a unit. In 'test' mode (or with keep = 1) "

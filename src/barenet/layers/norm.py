@@ -104,10 +104,12 @@ def layernorm_forward(
     if np.ndim(x) < 2:
         raise ValueError(f"layernorm_forward: x must have shape (N, D); got {np.shape(x)}")
     _check_affine_params(gamma, beta, x.shape[1:], "layernorm_forward")
+    # >>> exercise: layernorm_forward
     xhat, inv_std, _, _ = normalize(x, tuple(range(1, x.ndim)), eps)
     out = xhat * gamma.astype(x.dtype, copy=False)
     out += beta.astype(x.dtype, copy=False)
     return out, (xhat, gamma, inv_std)
+    # <<< exercise
 
 
 def layernorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -123,11 +125,13 @@ def layernorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.n
     dx : ndarray, shape of ``dout``
     dgamma, dbeta : ndarray, shape dout.shape[1:]
     """
+    # >>> exercise: layernorm_backward
     xhat, gamma, inv_std = cache
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     dx = normalize_backward(dout * gamma, xhat, inv_std, tuple(range(1, dout.ndim)))
     return dx, dgamma.astype(gamma.dtype, copy=False), dbeta.astype(gamma.dtype, copy=False)
+    # <<< exercise
 
 
 def _check_groups(x: np.ndarray, G: int) -> int:

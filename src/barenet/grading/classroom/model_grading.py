@@ -34,7 +34,7 @@ from barenet.grading.submissions.workdir import install_child_code, unpack_submi
 from .hidden_test_set import NUM_CLASSES, HiddenTestSet
 
 EXERCISE = "cifar-classification"
-MODEL_KEY = "cifar_fcn"
+MODEL_KEY = "cifar_fcn"  # as save_pickle knows it (local/packaging.py)
 DEFAULT_PASS_MARK = 0.48
 #: The exercise's normalisation (the kit's): CIFAR-10's per-channel training mean and std.
 CIFAR_MEAN = (0.49191375, 0.48235852, 0.44673872)
