@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from kit_notebooks import PER_CLASS, run_notebook, small_cifar10_zip
-from test_exercise_kit import kit_module, kit_on_path, run_in_kit
+from test_exercise_kit import TODO_BLOCK, kit_module, kit_on_path, run_in_kit
 
 import barenet.layers
 from barenet.app.cli import main
 from barenet.exercise import write_kit
+from barenet.grading.local.check import check_paths
 
 EXERCISE = "batchnorm-dropout"
 NOTEBOOK = "2_batchnorm_dropout.ipynb"
@@ -151,3 +153,77 @@ def test_barenet_grade_scores_the_solution_kits_submission_100(kits, capsys):
     assert run.returncode == 0, run.stderr
     main(["grade", str(kits["solution"] / "batchnorm_dropout.zip"), "--exercise", EXERCISE])
     assert "100/100" in capsys.readouterr().out
+
+
+#: A correct solution written independently of barenet's, for the starter's TODO blocks.
+LEARNER_SOLUTION = {
+    "batchnorm_forward": """
+        if mode == "train":
+            mu = x.mean(axis=axes, keepdims=True)
+            var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+            bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mu.ravel()
+            bn_param["running_var"] = momentum * running_var + (1 - momentum) * var.ravel()
+        else:
+            mu, var = running_mean.reshape(shape), running_var.reshape(shape)
+            bn_param.setdefault("running_mean", running_mean)
+            bn_param.setdefault("running_var", running_var)
+        inv_std = 1.0 / np.sqrt(var + eps)
+        xhat = (x - mu) * inv_std
+        out = gamma.reshape(shape) * xhat + beta.reshape(shape)
+        return out, (xhat, gamma, inv_std, axes, mode == "train")
+    """,
+    "batchnorm_backward": """
+        dbeta = dout.sum(axis=axes, keepdims=True)
+        dgamma = (dout * xhat).sum(axis=axes, keepdims=True)
+        g = gamma.reshape(inv_std.shape)
+        if train:
+            m = dout.size // dbeta.size
+            dx = g * inv_std / m * (m * dout - dbeta - xhat * dgamma)
+        else:
+            dx = g * inv_std * dout
+        return dx, dgamma.reshape(gamma.shape), dbeta.reshape(gamma.shape)
+    """,
+    "layernorm_forward": """
+        features = tuple(range(1, x.ndim))
+        mu, var = x.mean(axis=features, keepdims=True), x.var(axis=features, keepdims=True)
+        inv_std = 1.0 / np.sqrt(var + eps)
+        xhat = (x - mu) * inv_std
+        return gamma * xhat + beta, (xhat, gamma, inv_std)
+    """,
+    "layernorm_backward": """
+        xhat, gamma, inv_std = cache
+        features = tuple(range(1, dout.ndim))
+        g = dout * gamma
+        mean_g = g.mean(axis=features, keepdims=True)
+        dx = inv_std * (g - mean_g - xhat * (g * xhat).mean(axis=features, keepdims=True))
+        return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+    """,
+    "dropout_forward": """
+        if mode == "test" or keep == 1.0:
+            return x, (None, 1.0)
+        rng = np.random.default_rng(dropout_param.get("seed"))
+        mask = rng.random(x.shape) < keep
+        return x * mask / keep, (mask, 1.0 / keep)
+    """,
+    "dropout_backward": """
+        mask, scale = cache
+        if mask is None:
+            return dout.copy()
+        return dout * mask * scale
+    """,
+}
+
+
+def test_a_starter_filled_in_by_a_learner_scores_100(tmp_path):
+    # The TODO texts say enough: an implementation of one's own, written to them, passes.
+    kit = write_kit(tmp_path / "learner", exercise=EXERCISE)
+    layers = kit / "exercise_code/layers.py"
+
+    def solve(match: re.Match) -> str:
+        code = textwrap.dedent(LEARNER_SOLUTION[match["title"]]).strip() + "\n"
+        return textwrap.indent(code, match["indent"])
+
+    layers.write_text(TODO_BLOCK.sub(solve, layers.read_text()))
+    assert "# TODO" not in layers.read_text().split('"""', 2)[2]
+    result = check_paths([kit], verbose=False)
+    assert result.score == 100, "\n".join(result.lines())
