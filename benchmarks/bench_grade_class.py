@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from gemm_speed import machine_line
 
 from barenet.app.cli import main as barenet_main
 from barenet.grading import save_pickle, submit_exercise
@@ -289,6 +290,7 @@ def main(argv=None) -> None:
         help="another barenet source tree (its src/ folder) to time against this one, alternately",
     )
     args = parser.parse_args(argv)
+    print(machine_line())
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="bench-grade-class-") as scratch:
         root = Path(scratch)
@@ -300,6 +302,7 @@ def main(argv=None) -> None:
         if args.model_students:
             model_exercise(root / "model", code, args)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(machine_line())
 
 
 if __name__ == "__main__":
