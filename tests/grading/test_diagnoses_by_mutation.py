@@ -344,3 +344,24 @@ def test_the_unmutated_namespace_scores_100():
         function = {"BatchNormTestWrapper": "_batchnorm", "ConvTestWrapper": "conv_forward"}
         source = text_mutant(module, function.get(name, "max_pool_forward"), ())
         assert getattr(layer_wrappers, name)(source, seed=SEED, verbose=False) == 100
+
+
+def test_the_mechanical_mutation_run_kills_every_mutant_of_the_first_exercise(capsys):
+    """benchmarks/mutation_score.py on the small families: no survivor left unexplained."""
+    import importlib.util
+    import sys
+
+    from data_helpers import REPO_ROOT
+
+    path = REPO_ROOT / "benchmarks" / "mutation_score.py"
+    spec = importlib.util.spec_from_file_location("mutation_score", path)
+    script = importlib.util.module_from_spec(spec)
+    sys.modules["mutation_score"] = script  # its dataclasses look their module up there
+    try:
+        spec.loader.exec_module(script)
+    finally:
+        del sys.modules["mutation_score"]
+    families = ["--family", "ReLU", "--family", "affine", "--family", "momentum"]
+    assert script.main([*families, "--seeds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| ReLU | 4 | 4 | 0 | 4/4 |" in out and "| momentum | 7 | 7 | 0 | 7/7 |" in out
