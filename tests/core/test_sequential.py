@@ -266,3 +266,25 @@ def test_batchnorm_object_momentum_is_pytorchs():
     x = np.random.default_rng(11).standard_normal((10, 3)).astype(np.float32)
     layer.forward(x)
     np.testing.assert_allclose(layer.buffers["running_mean"], 0.25 * x.mean(axis=0), rtol=1e-5)
+
+
+def test_conv2d_reuses_its_buffers_only_when_nothing_holds_them():
+    layer = Conv2d(3, 4, 3, padding=1, dtype=np.float64, seed=0)
+    rng = np.random.default_rng(12)
+    x1, x2 = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((2, 3, 5, 5))
+    dout = rng.standard_normal((2, 4, 5, 5))
+    out1, cache1 = layer.forward(x1)
+    kept_out, kept_cols = out1.copy(), cache1[0].copy()
+    dx1 = layer.backward(dout, cache1)
+    kept_dx = dx1.copy()
+    out2, cache2 = layer.forward(x2)  # out1, cache1 and dx1 are still held: fresh arrays
+    layer.backward(dout, cache2)
+    np.testing.assert_array_equal(out1, kept_out)
+    np.testing.assert_array_equal(cache1[0], kept_cols)
+    np.testing.assert_array_equal(dx1, kept_dx)
+    np.testing.assert_array_equal(layer.backward(dout, cache1), kept_dx)
+    address = out2.ctypes.data
+    del out1, cache1, dx1, out2, cache2
+    out3, _ = layer.forward(x1)  # nothing holds the last step's arrays: reused
+    np.testing.assert_array_equal(out3, kept_out)
+    assert out3.ctypes.data == address

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
 from data_helpers import build_cifar_subset
 from model_submissions import (
+    AlwaysFirstClass,
     ForgedResponse,
     LabelHunter,
     NotANumber,
@@ -17,6 +19,7 @@ from model_submissions import (
 )
 
 import barenet as bn
+from barenet.app.cli import main as barenet_main
 from barenet.grading import save_pickle
 from barenet.grading.classroom.hidden_test_set import load_hidden_test_set
 from barenet.grading.classroom.model_grading import CIFAR_MEAN, CIFAR_STD, ModelGrading
@@ -134,3 +137,28 @@ def test_missing_key_and_oversized_models_are_refused(tmp_path, hidden_test_set)
 def test_a_test_set_the_sandbox_could_see_is_refused(tmp_path):
     with pytest.raises(ValueError, match="which the sandbox shows to submissions"):
         load_hidden_test_set(Path(np.__file__).parent / "__init__.py")
+
+
+def test_a_class_of_models_gets_csv_leaderboard_and_pass_marks(
+    tmp_path, hidden_test_set, trained_params
+):
+    export = tmp_path / "export"
+    submission(export / "alice", TwoLayerNet(trained_params))
+    submission(export / "bob", AlwaysFirstClass())
+    submission(export / "carol", WrongShape())
+    csv_path, page = tmp_path / "grades.csv", tmp_path / "class.html"
+    command = ["grade", str(export), "--exercise", "cifar-classification"]
+    command += ["--test-data", str(hidden_test_set), "--pass-mark", "0.2"]
+    assert barenet_main([*command, "--csv", str(csv_path), "--report", str(page)]) == 1  # carol
+    with open(csv_path, newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    alice = expected_accuracy(trained_params, hidden_test_set)
+    assert float(rows["alice"]["score"]) == round(100 * alice, 2)
+    assert (
+        rows["alice"]["failed_tests"] == "" and rows["bob"]["failed_tests"] == "HiddenTestAccuracy"
+    )
+    assert rows["carol"]["status"] == "invalid-submission"
+    html = page.read_text()
+    board = html[html.index("id='leaderboard'") : html.index("id='items'")]
+    assert board.index(">alice<") < board.index(">bob<") and ">carol<" not in board
+    assert "Accuracy distribution" in html and "pass" in board and "fail" in board

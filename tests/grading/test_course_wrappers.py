@@ -172,7 +172,7 @@ def test_averaged_affine_backward_is_right_under_batch_mean():
     assert score == 100
 
 
-def test_averaged_affine_backward_under_exact_names_the_flag():
+def test_averaged_affine_backward_under_exact_is_explained_without_a_flag():
     score = AffineTestWrapper(
         affine_forward=learner.affine_forward,
         affine_backward=learner.averaged_affine_backward,
@@ -182,14 +182,16 @@ def test_averaged_affine_backward_under_exact_names_the_flag():
     assert score == 50
     assert set(failed(score)) == {"AffineBackwardTestDw", "AffineBackwardTestDb"}
     for message in failed(score).values():
-        assert "exactly 1/N" in message and "--convention batch-mean" in message
+        assert "exactly 1/N" in message and "must not divide by N" in message
+        assert "--convention" not in message  # the flag is in the teacher's report only
 
 
-def test_exact_backward_under_batch_mean_names_the_other_convention():
+def test_exact_backward_under_batch_mean_asks_for_the_average():
     score = AffineTestWrapper(convention="batch-mean", seed=SEED, verbose=False)
     assert score == 50
     for message in failed(score).values():
-        assert "N times" in message and "--convention exact" in message
+        assert "N times" in message and "divide them by N" in message
+        assert "--convention" not in message
 
 
 def test_unknown_convention_is_refused_naming_the_argument():
@@ -215,7 +217,7 @@ def test_missing_velocity_key_error_is_caught():
 
 @pytest.mark.parametrize(
     ("implementation", "words"),
-    [(learner.NoMaskRelu, "the mask is missing"), (learner.GreaterEqualRelu, "x >= 0")],
+    [(learner.NoMaskRelu, "the mask is missing"), (learner.GreaterEqualRelu, "taken with >= 0")],
     ids=["no-mask", "greater-equal"],
 )
 def test_relu_mask_defects_are_named(implementation, words):

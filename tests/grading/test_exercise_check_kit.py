@@ -76,3 +76,14 @@ def test_another_exercise_code_in_this_process_is_neither_checked_nor_replaced(
         assert not [n for n in sys.modules if n.startswith("exercise_code.")]
     finally:
         del sys.modules["exercise_code"]
+
+
+def test_barenet_objects_of_another_exercise_give_no_note(tmp_path):
+    # The batch-norm kit's networks.py imports barenet's Relu for its Sequential: the
+    # batch-norm exercise does not test Relu, so nothing is said about it.
+    kit = write_kit(tmp_path / "bn", solutions=True, exercise="batchnorm-dropout")
+    assert check_paths([kit], verbose=False).notes == ()
+    mixed = tmp_path / "mixed.py"
+    mixed.write_text("from barenet.layers import Relu, dropout_forward\n")
+    notes = check_paths([mixed], verbose=False, exercise="batchnorm-dropout").notes
+    assert len(notes) == 1 and notes[0].startswith("dropout_forward is barenet's own")

@@ -14,17 +14,19 @@ from pathlib import Path
 import pytest
 
 from barenet.exercise import includes, write_kit
-from barenet.exercise.kit import template_files
+from barenet.exercise.catalog import EXERCISES
+from barenet.exercise.kit import template_files, templates_root
 from barenet.exercise.regions import BEGIN, END, keep_solutions
 
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def python_templates() -> list[tuple[str, str]]:
-    """``(path in the kit, template text)`` of every Python template."""
+def python_templates() -> list[tuple[str, str, str]]:
+    """``(exercise, path in the kit, template text)`` of every Python template."""
     return [
-        (relative, resource.read_text(encoding="utf-8"))
-        for relative, resource in template_files()
+        (name, relative, resource.read_text(encoding="utf-8"))
+        for name, exercise in EXERCISES.items()
+        for relative, resource in template_files(templates_root(exercise))
         if relative.endswith(".py")
     ]
 
@@ -51,19 +53,22 @@ def top_level_definitions(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def kits(tmp_path_factory) -> dict[bool, Path]:
+def kits(tmp_path_factory) -> dict[tuple[str, bool], Path]:
     root = tmp_path_factory.mktemp("generated")
     return {
-        False: write_kit(root / "starter"),
-        True: write_kit(root / "solution", solutions=True),
+        (name, solutions): write_kit(root / f"{name}-{solutions}", solutions, exercise=name)
+        for name in EXERCISES
+        for solutions in (False, True)
     }
 
 
 TEMPLATES = python_templates()
 
 
-@pytest.mark.parametrize("relative, template", TEMPLATES, ids=[r for r, _ in TEMPLATES])
-def test_templates_define_nothing_themselves(relative, template):
+@pytest.mark.parametrize(
+    "exercise, relative, template", TEMPLATES, ids=[f"{e}/{r}" for e, r, _ in TEMPLATES]
+)
+def test_templates_define_nothing_themselves(exercise, relative, template):
     tree = ast.parse(template)
     written = [
         f"line {node.lineno}: {getattr(node, 'name', 'lambda')}"
@@ -80,8 +85,8 @@ def test_templates_define_nothing_themselves(relative, template):
 
 @pytest.mark.parametrize("solutions", [False, True], ids=["starter", "solution"])
 def test_every_definition_in_a_kit_is_barenets(kits, solutions):
-    for relative, template in TEMPLATES:
-        text = (kits[solutions] / relative).read_text(encoding="utf-8")
+    for exercise, relative, template in TEMPLATES:
+        text = (kits[exercise, solutions] / relative).read_text(encoding="utf-8")
         copied = included_names(template, solutions)
         defined = top_level_definitions(text)
         assert set(defined) <= set(copied), (relative, set(defined) - set(copied))

@@ -8,65 +8,22 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from kit_notebooks import PER_CLASS, run_notebook, small_cifar10_zip
 
 from barenet.exercise import write_kit
+from barenet.exercise.catalog import EXERCISES
 
-ROOT = Path(__file__).resolve().parents[2]
-#: The real CIFAR-10 JPEG zip, next to the project (read only); a checkout in a
-#: sub-folder of the project's parent looks one level further up.
-CIFAR_ZIP = next(
-    (
-        base / "shared" / "data" / "cifar10-jpg.zip"
-        for base in (ROOT.parent, ROOT.parent.parent)
-        if (base / "shared" / "data" / "cifar10-jpg.zip").is_file()
-    ),
-    ROOT.parent / "shared" / "data" / "cifar10-jpg.zip",
-)
-PER_CLASS = 40
 NOTEBOOK = "1_neural_networks.ipynb"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def small_cifar10(tmp_path_factory) -> Path:
-    """A zip of PER_CLASS training and a few test images per class, taken from the real one."""
-    if not CIFAR_ZIP.is_file():
-        pytest.skip(f"the CIFAR-10 zip is not at {CIFAR_ZIP}")
-    target = tmp_path_factory.mktemp("data") / "cifar10-small.zip"
-    counts: dict[tuple[str, str], int] = {}
-    with zipfile.ZipFile(CIFAR_ZIP) as source, zipfile.ZipFile(target, "w") as small:
-        for name in source.namelist():
-            parts = name.split("/")  # cifar10/<split>/<class>/<nnnn>.jpg
-            if len(parts) != 4 or not parts[3]:
-                continue
-            key = (parts[1], parts[2])
-            if counts.get(key, 0) < (PER_CLASS if parts[1] == "train" else 5):
-                counts[key] = counts.get(key, 0) + 1
-                small.writestr(name, source.read(name))
-    return target
+    return small_cifar10_zip(tmp_path_factory.mktemp("data"))
 
 
 def execute(kit: Path, data: Path, monkeypatch, cache: Path):
-    """Run the kit's notebook in the kit's folder; return the notebook and its text output."""
-    monkeypatch.setenv("CIFAR10_PATH", str(data))
-    monkeypatch.setenv("IMAGE_LIMIT", "0")
-    monkeypatch.setenv("BARENET_CACHE_DIR", str(cache))
-    nb = nbformat.read(kit / NOTEBOOK, as_version=4)
-    client = NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(kit)}}
-    )
-    error = None
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        error = exc
-    text = "\n".join(
-        output.get("text", "") or output.get("data", {}).get("text/plain", "")
-        for cell in nb.cells
-        for output in cell.get("outputs", [])
-    )
-    return nb, text, error
+    return run_notebook(kit, data, monkeypatch, cache, NOTEBOOK)
 
 
 def test_notebook_runs_in_the_solution_kit(tmp_path, monkeypatch, small_cifar10):
@@ -107,9 +64,10 @@ def test_notebook_stops_at_the_first_unwritten_layer_in_the_starter_kit(tmp_path
     assert "untrained loss" not in text
 
 
-def test_kit_notebook_has_no_outputs():
-    kit_notebook = ROOT / "src" / "barenet" / "exercise" / "kits" / "neural_networks" / NOTEBOOK
-    nb = nbformat.read(kit_notebook, as_version=4)
+@pytest.mark.parametrize("exercise", list(EXERCISES.values()), ids=list(EXERCISES))
+def test_kit_notebook_has_no_outputs(exercise):
+    kits = ROOT / "src" / "barenet" / "exercise" / "kits"
+    nb = nbformat.read(kits / exercise.folder / exercise.notebook, as_version=4)
     nbformat.validate(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":

@@ -38,7 +38,7 @@ CORRECT = {
     "Sigmoid": learner.TupleCacheSigmoid,
     "Relu": learner.NoMaskRelu,  # the one bug: ReluBackwardTest fails, 11 of 12 pass
 }
-BUGGY_SCORE = 91
+BUGGY_SCORE = 87.5  # ReluBackwardTest is half of the ReLU group's 25 points
 
 
 class Runs:

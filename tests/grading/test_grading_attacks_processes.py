@@ -52,11 +52,9 @@ def processes_with(marker):
     return found
 
 
-@needs_cgroup
 @pytest.mark.parametrize("kind", ISOLATIONS)
-def test_memfd_memory_is_counted_against_the_submission(tmp_path, kind):
-    # 2 GiB held in memfds, which no address-space limit counts (each under the file
-    # size limit), under a 768 MiB total.
+def test_memfd_memory_that_no_address_space_counts_is_refused(tmp_path, kind):
+    # 2 GiB in memfds (each under the file size limit) would escape RLIMIT_AS.
     code = (
         "import os\n"
         "fds = [os.memfd_create('hoard') for _ in range(34)]\n"
@@ -64,12 +62,31 @@ def test_memfd_memory_is_counted_against_the_submission(tmp_path, kind):
         "    os.posix_fallocate(fd, 0, 60 * 1024**2)\n"
         "raise RuntimeError('held 2 GiB')\n"
     )
-    limits = Limits(timeout_s=TIMEOUT, memory_bytes=768 * 2**20)
-    path = hostile(tmp_path / "memfd.zip", code)
+    report = grade_submission(hostile(tmp_path / "memfd.zip", code), isolation=isolation_of(kind))
+    assert "held 2 GiB" not in report.reason and "Operation not permitted" in report.reason
+    assert "memfd_create and System V shared memory refused (seccomp)" in report.sandbox
+
+
+@needs_cgroup
+@pytest.mark.parametrize("kind", ISOLATIONS)
+def test_memory_is_bounded_over_all_of_a_submission_s_processes(tmp_path, kind):
+    # Four processes of 200 MiB each, every one under its own address-space limit,
+    # 800 MiB together: the cgroup's 512 MiB total stops them.
+    code = (
+        "import os, time\n"
+        "for _ in range(4):\n"
+        "    if os.fork() == 0:\n"
+        "        block = bytearray(200 * 1024**2)\n"
+        "        time.sleep(3)\n"
+        "        os._exit(0)\n"
+        "codes = [os.waitstatus_to_exitcode(os.wait()[1]) for _ in range(4)]\n"
+        "raise RuntimeError(f'exit codes {codes}')\n"
+    )
+    limits = Limits(timeout_s=TIMEOUT, memory_bytes=512 * 2**20)
+    path = hostile(tmp_path / "fork-memory.zip", code)
     report = grade_submission(path, limits=limits, isolation=isolation_of(kind))
-    assert report.status == "crashed" and "held 2 GiB" not in (report.reason or "")
-    assert "768 MiB of memory in all" in report.reason
-    assert "768 MiB in all (shared memory and memfd included)" in report.sandbox
+    assert "-9" in report.reason, report.reason  # killed for the memory they held together
+    assert "512 MiB in all (shared memory and memfd included)" in report.sandbox
 
 
 @needs_cgroup

@@ -216,9 +216,12 @@ def test_grade_a_folder_writes_one_csv_line_per_submission(tmp_path, capsys):
     assert grade_main([str(folder), "--csv", str(csv_path), "--timeout", "20"]) == 1
     lines = csv_path.read_text().splitlines()
     assert len(lines) == 3
-    assert lines[0] == "submission,status,score,passed,total,failed_tests,advice,reason,isolation"
-    assert lines[1].startswith("a.zip,graded,100,12,12,,")
-    assert lines[2].startswith("b.zip,invalid-submission,0,,,,,")
+    assert (
+        lines[0]
+        == "student,submission,status,score,passed,total,failed_tests,advice,reason,isolation"
+    )
+    assert lines[1].startswith("a,a.zip,graded,100,12,12,,")
+    assert lines[2].startswith("b,b.zip,invalid-submission,0,,,,,")
 
 
 def test_grade_nothing_exits_2(tmp_path, capsys):

@@ -78,7 +78,7 @@ class DoutWritingSigmoid(AveragingSigmoid):
     [
         (AveragingSigmoid, "SigmoidBackwardTest", "exactly 1/N"),
         (StatefulSigmoid, "SigmoidBackwardTest", "later forward call"),
-        (NoOneMinusSigmoid, "SigmoidBackwardTest", "(1 - s)"),
+        (NoOneMinusSigmoid, "SigmoidBackwardTest", "(1 - out)"),
     ],
     ids=["batch-average", "wrong-cache", "missing-factor"],
 )
@@ -148,7 +148,7 @@ class ReluAveraging(ReluBase):
 @pytest.mark.parametrize(
     ("implementation", "failed_test", "words"),
     [
-        (ReluPassingAtZero, "ReluBackwardTest", "gradient at exactly 0 is 0"),
+        (ReluPassingAtZero, "ReluBackwardTest", "gradient at 0 is 0"),
         (ReluFollowingDoutSign, "ReluBackwardTest", "sign of dout"),
         (ReluWithStaleState, "ReluBackwardTest", "later forward call"),
         (ReluAveraging, "ReluBackwardTest", "exactly 1/N"),

@@ -15,6 +15,7 @@ from barenet.app.config import (
     ACTIVATIONS,
     DATASETS,
     DTYPES,
+    LR_SCHEDULES,
     MODELS,
     ON_BAD_IMAGE,
     OPTIMIZERS,
@@ -273,6 +274,41 @@ def add_schedule_options(group: argparse._ArgumentGroup) -> None:
         type=positive_float,
         default=SUPPRESS,
         help=f"learning rate factor per epoch ({default_text('lr_decay')})",
+    )
+    group.add_argument(
+        "--lr-schedule",
+        choices=LR_SCHEDULES,
+        default=SUPPRESS,
+        help="a learning rate per update: after --warmup-epochs of linear warm-up, a "
+        "linear or cosine decay to --lr-final times --lr over the run (none: constant), "
+        f"on top of --lr-decay ({default_text('lr_schedule')})",
+    )
+    group.add_argument(
+        "--warmup-epochs",
+        type=non_negative_float,
+        default=SUPPRESS,
+        help=f"epochs of linear learning-rate warm-up ({default_text('warmup_epochs')})",
+    )
+    group.add_argument(
+        "--lr-final",
+        type=non_negative_float,
+        metavar="FACTOR",
+        default=SUPPRESS,
+        help=f"the schedule's last learning rate, as a factor of --lr ({default_text('lr_final')})",
+    )
+    group.add_argument(
+        "--label-smoothing",
+        type=non_negative_float,
+        default=SUPPRESS,
+        help=f"cross-entropy against (1 - s) * one-hot + s / classes ({default_text('label_smoothing')})",
+    )
+    group.add_argument(
+        "--weight-average",
+        type=non_negative_float,
+        metavar="DECAY",
+        default=SUPPRESS,
+        help="validate and keep an exponential moving average of the weights with this "
+        f"decay per update ({default_text('weight_average')})",
     )
     group.add_argument(
         "--patience",

@@ -45,6 +45,8 @@ def save_checkpoint(solver: Solver, path: str | os.PathLike) -> None:
     arrays.update({f"best/{k}": v for k, v in solver.best_params.items()})
     arrays.update({f"buffer/{k}": v for k, v in getattr(solver.model, "buffers", {}).items()})
     arrays.update({f"bestbuffer/{k}": v for k, v in solver.best_buffers.items()})
+    if solver.weight_averager is not None:
+        arrays.update({f"average/{k}": v for k, v in solver.weight_averager.average.items()})
     scalars = {}
     for name, config in solver.opt.state.items():
         for key, value in config.items():
@@ -54,6 +56,7 @@ def save_checkpoint(solver: Solver, path: str | os.PathLike) -> None:
                 scalars[f"{name}/{key}"] = value
     meta = {
         "epoch": solver.epoch,
+        "step_count": solver.step_count,
         "lr": solver.opt.lr,
         "best_val_loss": solver.best_val_loss,
         "best_epoch": solver.best_epoch,
@@ -81,6 +84,8 @@ def load_checkpoint(solver: Solver, path: str | os.PathLike) -> None:
                 buffers[name] = data[key].copy()
             elif kind == "bestbuffer":
                 solver.best_buffers[name] = data[key].copy()
+            elif kind == "average":
+                solver.weight_averager.average[name] = data[key].copy()
             elif kind == "opt":
                 param, _, state_key = name.partition("/")
                 solver.opt.state.setdefault(param, {})[state_key] = data[key].copy()
@@ -90,6 +95,7 @@ def load_checkpoint(solver: Solver, path: str | os.PathLike) -> None:
         param, _, state_key = key.partition("/")
         solver.opt.state.setdefault(param, {})[state_key] = value
     solver.epoch, solver.opt.lr = meta["epoch"], meta["lr"]
+    solver.step_count = meta.get("step_count", 0)  # older checkpoints: no schedule
     solver.best_val_loss, solver.best_epoch = meta["best_val_loss"], meta["best_epoch"]
     h = meta["history"]
     solver.train_loss_history, solver.val_loss_history = h["train_loss"], h["val_loss"]

@@ -23,6 +23,7 @@ ACTIVATIONS = tuple(layers.ACTIVATIONS)
 OPTIMIZERS = tuple(optim.OPTIMIZERS)
 DTYPES = ("float32", "float64")
 ON_BAD_IMAGE = ("raise", "skip")
+LR_SCHEDULES = ("none", "linear", "cosine")
 
 
 def _optimizer_default(name: str) -> float:
@@ -63,6 +64,11 @@ class RunConfig:
     optimizer: str = "adam"
     learning_rate: float = optim.LEARNING_RATE
     lr_decay: float = 0.95
+    lr_schedule: str = "none"
+    warmup_epochs: float = 0.0
+    lr_final: float = 0.0
+    label_smoothing: float = 0.0
+    weight_average: float | None = None
     momentum: float = _optimizer_default("momentum")
     beta1: float = _optimizer_default("beta1")
     beta2: float = _optimizer_default("beta2")
@@ -88,6 +94,7 @@ class RunConfig:
             ("optimizer", OPTIMIZERS),
             ("dtype", DTYPES),
             ("on_bad_image", ON_BAD_IMAGE),
+            ("lr_schedule", LR_SCHEDULES),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(
@@ -111,11 +118,22 @@ class RunConfig:
         for name in ("momentum", "beta1", "beta2"):
             _check(self, name, 0.0, 1.0)
         _check(self, "learning_rate", 0.0, None)
+        _check(self, "warmup_epochs", 0.0, None)
+        if not 0.0 <= self.lr_final <= 1.0:
+            raise ValueError(f"--lr-final must be in [0, 1], got {self.lr_final}")
+        if not 0.0 <= self.label_smoothing <= 1.0:
+            raise ValueError(f"--label-smoothing must be in [0, 1], got {self.label_smoothing}")
+        if self.weight_average is not None:
+            _check(self, "weight_average", 0.0, 1.0)
         if not 0 < self.val_fraction < 0.5:
             raise ValueError(f"--val-fraction must be in (0, 0.5), got {self.val_fraction}")
         for name in ("batch_size", "epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{flag(name)} must be >= 1, got {getattr(self, name)}")
+        if self.warmup_epochs >= self.epochs:
+            raise ValueError(
+                f"--warmup-epochs must be below --epochs ({self.epochs}), got {self.warmup_epochs}"
+            )
 
     @classmethod
     def recipe(cls, dataset: str, **settings: Any) -> RunConfig:
@@ -208,18 +226,24 @@ RECIPES: dict[str, dict[str, Any]] = {
 CONVNET_RECIPES: dict[str, dict[str, Any]] = {
     "digits": {
         "widths": [16, 32],
-        "optimizer": "sgd_momentum",
+        "optimizer": "sgd_nesterov",
         "learning_rate": 0.05,
-        "lr_decay": 0.9,
+        "lr_decay": 1.0,
+        "lr_schedule": "linear",
+        "warmup_epochs": 1.0,
         "batch_size": 64,
         "epochs": 8,
         "patience": None,
     },
     "cifar10": {
         "widths": [32, 64, 128],
-        "optimizer": "sgd_momentum",
-        "learning_rate": 0.05,
-        "lr_decay": 0.8,
+        "optimizer": "sgd_nesterov",
+        "learning_rate": 0.1,
+        "reg": 2.5e-4,
+        "lr_decay": 1.0,
+        "lr_schedule": "linear",
+        "warmup_epochs": 1.0,
+        "label_smoothing": 0.2,
         "batch_size": 256,
         "epochs": 10,
         "patience": None,

@@ -6,8 +6,9 @@ import numpy as np
 
 from barenet.app.config import RunConfig
 from barenet.data.prepare import RunData
+from barenet.losses import CrossEntropyFromLogits
 from barenet.networks import ClassificationNet
-from barenet.optim import optimizer_class
+from barenet.optim import WarmupDecay, optimizer_class
 from barenet.solver import Solver
 from barenet.whitened_convnet import WhitenedConvNet
 
@@ -75,9 +76,31 @@ def make_model(
     return net.fit_whitening(data.plain_training_images(WHITENING_SAMPLE))
 
 
+def lr_schedule(config: RunConfig, steps_per_epoch: int) -> WarmupDecay | None:
+    """The run's learning rate per update (None: only ``lr_decay`` per epoch)."""
+    if config.lr_schedule == "none" and not config.warmup_epochs:
+        return None
+    return WarmupDecay(
+        total_steps=config.epochs * steps_per_epoch,
+        warmup_steps=round(config.warmup_epochs * steps_per_epoch),
+        decay=config.lr_schedule,
+        final_factor=config.lr_final,
+    )
+
+
 def make_solver(config: RunConfig, model, data: RunData, **kwargs) -> Solver:
-    """A Solver with the run's optimizer, learning rate, decay and hyperparameters.
+    """A Solver with the run's optimizer, learning rate, decay, schedule, loss (label
+    smoothing), weight average and hyperparameters.
 
     ``kwargs`` go to :class:`Solver` (``verbose``, ``progress``, ``on_epoch_end``, ...).
     """
-    return Solver(model, data.train, data.val, **solver_settings(config), **kwargs)
+    return Solver(
+        model,
+        data.train,
+        data.val,
+        loss_func=CrossEntropyFromLogits(smoothing=config.label_smoothing),
+        lr_schedule=lr_schedule(config, len(data.train)),
+        weight_average=config.weight_average,
+        **solver_settings(config),
+        **kwargs,
+    )

@@ -44,10 +44,24 @@ EXERCISES: dict[str, Exercise] = {
     for exercise in (
         Exercise(
             name="neural-networks",
-            summary="Sigmoid, ReLU, affine layer, SGD with momentum",
+            summary="Sigmoid, ReLU, affine layer, SGD momentum",
             folder="neural_networks",
             notebook="1_neural_networks.ipynb",
             tasks=tasks.NEURAL_NETWORKS,
+        ),
+        Exercise(
+            name="batchnorm-dropout",
+            summary="batch normalisation and dropout, both passes",
+            folder="batchnorm_dropout",
+            notebook="2_batchnorm_dropout.ipynb",
+            tasks=tasks.BATCHNORM_DROPOUT,
+        ),
+        Exercise(
+            name="cifar-classification",
+            summary="a CIFAR-10 classifier, graded on hidden test images",
+            folder="cifar_classification",
+            notebook="3_cifar10.ipynb",
+            tasks={},  # the learner writes the notebook's search and training, no library code
         ),
     )
 }

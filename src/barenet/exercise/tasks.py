@@ -44,3 +44,53 @@ NEURAL_NETWORKS: dict[str, tuple[str, str]] = {
         "Store the velocity in config and return (next_w, config).",
     ),
 }
+
+#: Batch normalisation and dropout, in CS231n's call forms.
+BATCHNORM_DROPOUT: dict[str, tuple[str, str]] = {
+    "batchnorm_forward": (
+        "batchnorm_forward",
+        "Compute xhat, x normalised over `axes`, and inv_std = 1 / sqrt(var + eps), shaped "
+        "like `shape` (1 on the normalised axes). In 'train' mode use the mean and the biased "
+        "variance (divided by the count) of the batch, and store the running statistics in "
+        "bn_param: running = momentum * running + (1 - momentum) * batch value, as arrays of "
+        "shape (features,). In 'test' mode normalise with running_mean and running_var and "
+        "change nothing in bn_param (but store them there if they were missing). Return "
+        "out = gamma * xhat + beta (gamma and beta reshaped to `shape`) and the cache "
+        "(xhat, gamma, inv_std, axes, mode == 'train').",
+    ),
+    "batchnorm_backward": (
+        "batchnorm_backward",
+        "Return dx (the shape of dout), dgamma and dbeta (the shape of gamma): dbeta and "
+        "dgamma are the sums over `axes` of dout and of dout * xhat. In training the mean and "
+        "the variance depend on x: with M values per feature, dx = gamma * inv_std / M * "
+        "(M * dout - sum(dout) - xhat * sum(dout * xhat)), the sums over `axes` (keepdims). "
+        "In test mode they are constants: dx = gamma * inv_std * dout.",
+    ),
+    "layernorm_forward": (
+        "layernorm_forward",
+        "Normalise each sample over all its features (axes 1, 2, ...): xhat = (x - mean) * "
+        "inv_std with the sample's mean and biased variance, inv_std = 1 / sqrt(var + eps) "
+        "of shape (N, 1, ..., 1). The same in training and testing: no running statistics. "
+        "Return out = gamma * xhat + beta and the cache (xhat, gamma, inv_std).",
+    ),
+    "layernorm_backward": (
+        "layernorm_backward",
+        "Return dx (the shape of dout), dgamma and dbeta (the shape of gamma): dbeta and "
+        "dgamma are sums over the batch axis 0 of dout and dout * xhat. For dx, with "
+        "g = dout * gamma and the means over each sample's features, dx = inv_std * "
+        "(g - mean(g) - xhat * mean(g * xhat)).",
+    ),
+    "dropout_forward": (
+        "dropout_forward",
+        "`keep` is the probability of keeping a unit. In 'test' mode (or with keep = 1) "
+        "return x and the cache (None, 1.0). In 'train' mode draw a mask that keeps each "
+        "unit with probability keep, from np.random.default_rng(dropout_param.get('seed')), "
+        "return out = x * mask / keep (inverted dropout: the test mode needs no scaling) "
+        "and the cache (mask, 1 / keep).",
+    ),
+    "dropout_backward": (
+        "dropout_backward",
+        "From the cache (mask, scale) return dx = dout * mask * scale, the mask of the "
+        "forward pass; with no mask (test mode) dx is a copy of dout.",
+    ),
+}

@@ -16,6 +16,8 @@ and keep the parameter gradients in ``grads``.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 Cache = tuple
@@ -97,3 +99,39 @@ class Layer:
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
         raise NotImplementedError
+
+
+class Workspace:
+    """Large arrays a layer object reuses from one call to the next, where that is safe.
+
+    A fresh array of a few hundred MB costs a page fault per 4 KiB on its first write
+    (measured: an im2col copy takes 0.6x the time into a reused array). :meth:`empty`
+    hands back the array it gave out last time under the same name only when nothing
+    else refers to it any more (no cache, no view, no caller holds it: the reference
+    count says so), so reuse never changes an array someone can still see.
+    """
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        # An array nobody else refers to, held the same way as the arrays: its
+        # reference count is the count of a free array, whatever the Python version.
+        self.probe = {"free": np.empty(0)}
+
+    def empty(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """An uninitialised array of ``shape`` and ``dtype``, reused when safe."""
+        array = self.arrays.get(name)
+        free = self.probe.get("free")
+        # A live view or cache adds a reference (a view's base is the array itself).
+        if array is not None and array.shape == shape and array.dtype == dtype:
+            if sys.getrefcount(array) <= sys.getrefcount(free):
+                return array
+        array = np.empty(shape, dtype=dtype)
+        self.arrays[name] = array
+        return array
+
+
+def new_array(workspace: Workspace | None, name: str, shape: tuple, dtype) -> np.ndarray:
+    """``workspace.empty(...)``, or a fresh ``np.empty`` without a workspace."""
+    if workspace is None:
+        return np.empty(shape, dtype=dtype)
+    return workspace.empty(name, tuple(shape), np.dtype(dtype))

@@ -64,6 +64,7 @@ def _batchnorm(
             raise ValueError(
                 f"bn_param: {key} must have shape ({features},); got {np.shape(value)}"
             )
+    # >>> exercise: batchnorm_forward
     if mode == "train":
         xhat, inv_std, mean, var = normalize(x, axes, eps)
         keep = dtype.type(momentum)
@@ -79,12 +80,14 @@ def _batchnorm(
     out = xhat * g
     out += beta.astype(dtype, copy=False).reshape(shape)
     return out, (xhat, gamma, inv_std, axes, mode == "train")
+    # <<< exercise
 
 
 def _batchnorm_backward(
     dout: np.ndarray, cache: Cache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xhat, gamma, inv_std, axes, train = cache
+    # >>> exercise: batchnorm_backward
     dbeta = dout.sum(axis=axes, keepdims=True)
     dgamma = (dout * xhat).sum(axis=axes, keepdims=True)
     scale = gamma.astype(dout.dtype, copy=False).reshape(inv_std.shape) * inv_std
@@ -101,6 +104,7 @@ def _batchnorm_backward(
         dgamma.reshape(shape).astype(gamma.dtype, copy=False),
         dbeta.reshape(shape).astype(gamma.dtype, copy=False),
     )
+    # <<< exercise
 
 
 def _check_shapes(x, gamma, beta, ndim: int, name: str) -> None:

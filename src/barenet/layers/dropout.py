@@ -161,6 +161,7 @@ def dropout_forward(x: np.ndarray, dropout_param: dict) -> tuple[np.ndarray, Cac
     mode = dropout_param.get("mode", "train")
     if mode not in ("train", "test"):
         raise ValueError(f"dropout_param: mode must be 'train' or 'test', got {mode!r}")
+    # >>> exercise: dropout_forward
     if mode == "test" or keep == 1.0:
         return x, (None, 1.0)
     rng = np.random.default_rng(dropout_param.get("seed"))
@@ -168,6 +169,7 @@ def dropout_forward(x: np.ndarray, dropout_param: dict) -> tuple[np.ndarray, Cac
     out = x * mask
     out *= out.dtype.type(1.0 / keep)
     return out, (mask, 1.0 / keep)
+    # <<< exercise
 
 
 def dropout_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
@@ -182,9 +184,11 @@ def dropout_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     -------
     dx : ndarray, shape of ``dout``
     """
+    # >>> exercise: dropout_backward
     mask, scale = cache
     if mask is None:
         return dout.copy()
     dx = dout * mask
     dx *= dx.dtype.type(scale)
     return dx
+    # <<< exercise

@@ -104,10 +104,12 @@ def layernorm_forward(
     if np.ndim(x) < 2:
         raise ValueError(f"layernorm_forward: x must have shape (N, D); got {np.shape(x)}")
     _check_affine_params(gamma, beta, x.shape[1:], "layernorm_forward")
+    # >>> exercise: layernorm_forward
     xhat, inv_std, _, _ = normalize(x, tuple(range(1, x.ndim)), eps)
     out = xhat * gamma.astype(x.dtype, copy=False)
     out += beta.astype(x.dtype, copy=False)
     return out, (xhat, gamma, inv_std)
+    # <<< exercise
 
 
 def layernorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -123,24 +125,39 @@ def layernorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.n
     dx : ndarray, shape of ``dout``
     dgamma, dbeta : ndarray, shape dout.shape[1:]
     """
+    # >>> exercise: layernorm_backward
     xhat, gamma, inv_std = cache
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     dx = normalize_backward(dout * gamma, xhat, inv_std, tuple(range(1, dout.ndim)))
     return dx, dgamma.astype(gamma.dtype, copy=False), dbeta.astype(gamma.dtype, copy=False)
+    # <<< exercise
 
 
-def _group_shape(x: np.ndarray, G: int) -> tuple:
+def _check_groups(x: np.ndarray, G: int) -> int:
+    """``C // G``, the channels per group, or ``ValueError``."""
     if np.ndim(x) != 4:
         raise ValueError(
             f"spatial_groupnorm_forward: x must have shape (N, C, H, W); got {np.shape(x)}"
         )
-    n, c, h, w = x.shape
+    c = x.shape[1]
     if int(G) != G or G < 1 or c % G:
         raise ValueError(
             f"spatial_groupnorm_forward: G must be a positive divisor of the {c} channels; got {G!r}"
         )
-    return (n, int(G), c // int(G), h, w)
+    return c // int(G)
+
+
+def _group_mean(a: np.ndarray, G: int) -> np.ndarray:
+    """Mean of ``a`` (N, C, H, W) over each group's channels and map, per channel (N, C, 1, 1).
+
+    Summing each channel's map first, then the channels of a group, reads ``a`` in any
+    memory order (channels-last included) without a copy: a reduction over the grouped
+    axes ``(C // G, H, W)`` of a channels-last array would stride through memory.
+    """
+    n, c, h, w = a.shape
+    sums = a.sum(axis=(2, 3)).reshape(n, G, c // G).sum(axis=2) / (c // G * h * w)
+    return np.repeat(sums, c // G, axis=1).astype(a.dtype, copy=False)[:, :, None, None]
 
 
 def spatial_groupnorm_forward(
@@ -161,23 +178,25 @@ def spatial_groupnorm_forward(
 
     Returns
     -------
-    out : ndarray, shape and dtype of ``x``
+    out : ndarray, shape, dtype and memory order of ``x``
     cache : tuple
-        ``(xhat, gamma, inv_std, G)``: ``xhat`` (N, C, H, W), ``inv_std`` (N, G, 1, 1, 1).
+        ``(xhat, gamma, inv_std, G)``: ``xhat`` (N, C, H, W), ``inv_std`` (N, C, 1, 1)
+        (each channel's group's value).
     """
     eps = check_eps(gn_param, "gn_param")
-    groups = _group_shape(x, G)
-    c = x.shape[1]
+    _check_groups(x, G)
+    G, c = int(G), x.shape[1]
     if np.shape(gamma) not in ((c,), (1, c, 1, 1)) or np.shape(beta) != np.shape(gamma):
         raise ValueError(
             f"spatial_groupnorm_forward: gamma and beta must have shape (1, {c}, 1, 1) or "
             f"({c},); got gamma {np.shape(gamma)} and beta {np.shape(beta)}"
         )
-    xhat, inv_std, _, _ = normalize(x.reshape(groups), (2, 3, 4), eps)
-    xhat = xhat.reshape(x.shape)
+    xhat = x - _group_mean(x, G)
+    inv_std = 1.0 / np.sqrt(_group_mean(np.square(xhat), G) + x.dtype.type(eps))
+    xhat *= inv_std
     out = xhat * gamma.reshape(1, c, 1, 1).astype(x.dtype, copy=False)
     out += beta.reshape(1, c, 1, 1).astype(x.dtype, copy=False)
-    return out, (xhat, gamma, inv_std, int(G))
+    return out, (xhat, gamma, inv_std, G)
 
 
 def spatial_groupnorm_backward(
@@ -199,9 +218,11 @@ def spatial_groupnorm_backward(
     c = dout.shape[1]
     dbeta = dout.sum(axis=(0, 2, 3))
     dgamma = (dout * xhat).sum(axis=(0, 2, 3))
-    groups = _group_shape(dout, G)
-    dxhat = (dout * gamma.reshape(1, c, 1, 1)).reshape(groups)
-    dx = normalize_backward(dxhat, xhat.reshape(groups), inv_std, (2, 3, 4)).reshape(dout.shape)
+    dxhat = dout * gamma.reshape(1, c, 1, 1).astype(dout.dtype, copy=False)
+    dx = dxhat - _group_mean(dxhat, G)
+    dxhat *= xhat  # dxhat is this function's own array
+    dx -= xhat * _group_mean(dxhat, G)
+    dx *= inv_std
     shape = np.shape(gamma)
     return dx, dgamma.reshape(shape).astype(gamma.dtype), dbeta.reshape(shape).astype(gamma.dtype)
 

@@ -132,7 +132,29 @@ class SGDMomentum(Optimizer):
         _check_range("momentum", hp["momentum"], 0.0, 1.0, "SGDMomentum")
 
     def _update(self, w, dw, config, lr, out=None):
-        """One momentum step; uses nothing from ``self``. Returns ``(next_w, config)``."""
+        """One step of SGD with momentum; uses nothing from ``self`` (may be None).
+
+        Parameters
+        ----------
+        w : ndarray, any shape
+            The parameter.
+        dw : ndarray, shape of ``w``
+            Its gradient.
+        config : dict
+            ``'momentum'`` (a float, 0.9 when absent) and ``'velocity'`` (an array
+            shaped like ``w``; absent before the first step).
+        lr : float
+            The learning rate.
+        out : ndarray, optional
+            Where to write ``next_w`` (``w`` itself for an update in place). A rule may
+            ignore it and return a new array: ``step()`` copies that into the parameter.
+
+        Returns
+        -------
+        next_w : ndarray, shape of ``w``
+        config : dict
+            With the new ``'velocity'``.
+        """
         # >>> exercise: sgdm_update
         return sgd_momentum(w, dw, config, lr, out=out)
         # <<< exercise

@@ -34,7 +34,7 @@ from barenet.grading.submissions.workdir import install_child_code, unpack_submi
 from .hidden_test_set import NUM_CLASSES, HiddenTestSet
 
 EXERCISE = "cifar-classification"
-MODEL_KEY = "cifar_fcn"
+MODEL_KEY = "cifar_fcn"  # as save_pickle knows it (local/packaging.py)
 DEFAULT_PASS_MARK = 0.48
 #: The exercise's normalisation (the kit's): CIFAR-10's per-channel training mean and std.
 CIFAR_MEAN = (0.49191375, 0.48235852, 0.44673872)
@@ -64,7 +64,8 @@ class ModelReport(GradeReport):
         return self.accuracy is not None and self.accuracy >= self.pass_mark
 
     def lines(self) -> list[str]:
-        lines = [f"Grading {self.submission}", f"Status: {self.status}", f"Sandbox: {self.sandbox}"]
+        head = f"Grading {self.submission}" + (f" ({self.student})" if self.student else "")
+        lines = [head, f"Status: {self.status}", f"Sandbox: {self.sandbox}"]
         if self.reason:
             lines.append(f"Reason: {self.reason}")
         if self.accuracy is not None:
@@ -79,7 +80,6 @@ class ModelReport(GradeReport):
     def to_dict(self) -> dict:
         data = super().to_dict()
         data.update(
-            exercise=EXERCISE,
             accuracy=self.accuracy,
             pass_mark=self.pass_mark,
             passed_mark=self.passed_mark,
@@ -117,6 +117,25 @@ def accuracy_of(scores: object, labels: np.ndarray) -> tuple[float | None, str |
         return None, "the model's scores contain NaN or infinite values"
     predictions = np.argmax(scores, axis=1)
     return float(np.mean(predictions == labels)), None
+
+
+def accuracy_test(accuracy: float, pass_mark: float, count: int, score: float) -> dict:
+    """The grade as one test record (for Gradescope, the CSV and the item analysis)."""
+    passed = accuracy >= pass_mark
+    message = (
+        f"HiddenTestAccuracy {'passed' if passed else 'failed'}: {100 * accuracy:.2f}% of "
+        f"{count} hidden test images classified right (pass mark {100 * pass_mark:g}%)"
+    )
+    return {
+        "name": "HiddenTestAccuracy",
+        "passed": passed,
+        "message": message,
+        "advice": [],
+        "error": None,
+        "diagnosis": None,
+        "points": score,
+        "max_points": 100.0,
+    }
 
 
 class ModelGrading:
@@ -157,6 +176,7 @@ class ModelGrading:
             pass_mark=self.pass_mark,
             num_images=len(self.test_set),
             convention="",
+            exercise=EXERCISE,
             **kwargs,
         )
 
@@ -196,7 +216,8 @@ class ModelGrading:
         if problem:
             return self.report(name, "invalid-submission", problem)
         score = round(100 * accuracy, 2)
-        return self.report(name, "graded", score=score, accuracy=accuracy)
+        test = accuracy_test(accuracy, self.pass_mark, len(self.test_set), score)
+        return self.report(name, "graded", score=score, accuracy=accuracy, tests=[test])
 
     def grade(self, path: Path) -> ModelReport:
         """Grade one model submission (zip or folder holding ``models/``); never raises."""

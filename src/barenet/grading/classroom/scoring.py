@@ -220,3 +220,27 @@ def as_points(hundredths: int) -> float:
 def format_points(hundredths: int) -> str:
     """``4167 -> '41.67'``, ``10000 -> '100'``, ``4150 -> '41.5'``."""
     return f"{hundredths / 100:.2f}".rstrip("0").rstrip(".")
+
+
+def group_names(groups: Sequence[tuple[str, Sequence[object]]]) -> list[tuple[str, list[str]]]:
+    """``(group, test names)`` from ``(group, specs)`` pairs (anything with a ``name``)."""
+    return [(name, [getattr(t, "name", t) for t in tests]) for name, tests in groups]
+
+
+def score_tests(
+    groups: Sequence[tuple[str, Sequence[str]]], tests: list[dict], weights: Weights | None = None
+) -> float:
+    """Give each test record its ``points`` and ``max_points``; return the score (0-100).
+
+    Parameters
+    ----------
+    groups : sequence of (group name, test names)
+    tests : list of dict
+        Test records with ``name`` and ``passed``; updated in place.
+    weights : Weights, optional
+    """
+    result = points(groups, {t["name"] for t in tests if t["passed"]}, weights)
+    for test in tests:
+        earned, possible = result.per_test.get(test["name"], (0, 0))
+        test["points"], test["max_points"] = as_points(earned), as_points(possible)
+    return as_points(result.score)

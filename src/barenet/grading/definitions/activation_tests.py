@@ -175,11 +175,16 @@ def sigmoid_wrong_formulas(x: np.ndarray, dout: np.ndarray) -> list[tuple[np.nda
     """The sigmoid backward's classic mistakes."""
     s = sigmoid_reference(x)
     return [
-        (dout * s, "dx is dout * s: the factor (1 - s) of the derivative s * (1 - s) is missing."),
+        (
+            dout * s,
+            "dx is dout * out: the factor (1 - out) of the derivative out * (1 - out) is "
+            "missing (out is the forward's output, what the cache holds).",
+        ),
         (
             dout * x * (1 - x),
-            "dx is dout * x * (1 - x): the backward treats the cached input x as the "
-            "sigmoid's output s; compute dout * s * (1 - s) with s = sigmoid(x).",
+            "dx is dout * x * (1 - x) with x the forward's input: backward uses the cache as "
+            "the sigmoid's output, but your cache holds the input. Return (out, out) from "
+            "forward, then dx = dout * out * (1 - out) with out = cache.",
         ),
     ]
 
@@ -190,21 +195,22 @@ def relu_wrong_formulas(x: np.ndarray, dout: np.ndarray) -> list[tuple[np.ndarra
         (
             dout,
             "dx is dout itself: the mask is missing. The ReLU passes dout only where the "
-            "forward input was positive: dx = dout * (x > 0).",
+            "forward's output was positive: with out = cache, dx = dout * (out > 0).",
         ),
         (
             np.where(x >= 0, dout, 0.0),
-            "the mask is taken from x >= 0: dx equals dout where x == 0, but the ReLU's "
-            "gradient at exactly 0 is 0 (use x > 0).",
+            "the mask is taken with >= 0: dx equals dout where the forward's input was "
+            "exactly 0, but the ReLU's gradient at 0 is 0 (use out > 0 with out = cache).",
         ),
         (
             np.where(dout > 0, dout, 0.0),
-            "dx follows the sign of dout instead of the sign of the forward input: the "
-            "ReLU passes dout wherever x > 0 (taken from the cache), whatever dout's sign.",
+            "dx follows the sign of dout instead of the forward's output: the ReLU passes "
+            "dout wherever out > 0 (out = cache), whatever dout's sign.",
         ),
         (
             np.where(x < 0, dout, 0.0),
-            "dx passes dout where x < 0 instead of where x > 0: the mask is inverted.",
+            "dx passes dout where the forward's input was negative instead of positive: "
+            "the mask is inverted (use out > 0 with out = cache).",
         ),
     ]
 

@@ -226,6 +226,12 @@ def detect_exercise(namespace: dict[str, object]) -> str:
     return DEFAULT_EXERCISE if found[DEFAULT_EXERCISE] == best else max(found, key=found.get)
 
 
+def exercise_names(namespace: dict[str, object], exercise: str) -> dict[str, object]:
+    """The entries of ``namespace`` that ``exercise`` tests (a kit imports others freely)."""
+    keys = (key_for(namespace, part) for part in GRADED_EXERCISES[exercise])
+    return {key: namespace[key] for key in keys if key is not None}
+
+
 def check_paths(
     paths: Iterable[str | os.PathLike],
     verbose: bool = True,
@@ -254,7 +260,7 @@ def check_paths(
         result.groups,
         result.missing,
         result.found,
-        tuple(notes + barenet_notes(namespace)),
+        tuple(notes + barenet_notes(exercise_names(namespace, exercise))),
         result.seed,
     )
     if verbose:

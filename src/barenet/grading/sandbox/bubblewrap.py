@@ -189,6 +189,7 @@ def bwrap_command(
     user: ChildUser,
     extra_ro: tuple[Path, ...] = (),
     tmp_bytes: int = TMP_BYTES,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     """The bubblewrap prefix: namespaces, read-only binds, small private /tmp, writable workdir.
 
@@ -204,6 +205,8 @@ def bwrap_command(
         More folders to bind read-only (e.g. the child's own code).
     tmp_bytes : int
         Size of the private ``/tmp``.
+    seccomp_fd : int, optional
+        A descriptor holding a seccomp program, applied to the child (``--seccomp``).
     """
     args = namespace_options(bwrap, user) + ["--proc", "/proc", "--dev", "/dev"]
     mounts = MountArguments(bwrap)
@@ -216,4 +219,6 @@ def bwrap_command(
     # The sandbox's own root and /dev are tmpfs in RAM: make them read-only, so that
     # the working folder and the size-limited /tmp are the only writable places.
     args += mounts.args + ["--remount-ro", "/dev", "--remount-ro", "/"]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
     return args + ["--chdir", str(workdir), "--", *setpriv_prefix(user)]

@@ -21,6 +21,7 @@ from barenet.grading.sandbox.bubblewrap import bwrap_command, bwrap_supports
 from barenet.grading.sandbox.cgroups import cgroup_support
 from barenet.grading.sandbox.child_user import NOBODY, ChildUser, child_user
 from barenet.grading.sandbox.limits import Limits
+from barenet.grading.sandbox.seccomp import filter_program
 
 INSTALL_HINT = (
     "install bubblewrap (Debian and Ubuntu: apt-get install bubblewrap; it needs root or "
@@ -87,6 +88,8 @@ class Isolation:
             )
         support = cgroup_support()
         totals = support.describe(limits) if support else NO_CGROUP
+        if filter_program() is not None:
+            totals += "; memfd_create and System V shared memory refused (seccomp)"
         return f"{head}; {totals}; limits: {limits.describe(process_limit=user.unprivileged)}"
 
 

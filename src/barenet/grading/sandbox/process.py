@@ -28,6 +28,7 @@ from barenet.grading.sandbox.cgroups import SubmissionCgroup, cgroup_support, jo
 from barenet.grading.sandbox.child_user import ChildUser
 from barenet.grading.sandbox.isolation import Isolation, detect_isolation
 from barenet.grading.sandbox.limits import Limits, resource_limiter
+from barenet.grading.sandbox.seccomp import installer, program_file_descriptor
 from barenet.grading.sandbox.watch import ChildWatch
 
 OUTPUT_TAIL_BYTES = 256 * 1024  # how much of the child's stdout/stderr is read back
@@ -154,19 +155,27 @@ def prepare_workdir(workdir: Path, user: ChildUser) -> None:
 
 
 def sandbox_prefix(
-    isolation: Isolation, workdir: Path, user: ChildUser, extra_ro: tuple[Path, ...]
+    isolation: Isolation,
+    workdir: Path,
+    user: ChildUser,
+    extra_ro: tuple[Path, ...],
+    seccomp_fd: int | None,
 ) -> list[str]:
     """The bubblewrap command line before the child's own, or nothing without isolation."""
     if not isolation.active:
         return []
-    return bwrap_command(isolation.detail, workdir, user, extra_ro=extra_ro)
+    return bwrap_command(isolation.detail, workdir, user, extra_ro, seccomp_fd=seccomp_fd)
 
 
-def preexec_steps(limits: Limits, user: ChildUser, cgroup: SubmissionCgroup | None):
-    """What runs between fork and exec: join the cgroup (before anything else), set the limits."""
-    steps = ([joiner(cgroup.procs_files())] if cgroup is not None else []) + [
-        resource_limiter(limits, user.uid)
-    ]
+def preexec_steps(
+    limits: Limits, user: ChildUser, cgroup: SubmissionCgroup | None, filter_here: bool
+):
+    """Between fork and exec: join the cgroup (before anything else), set the limits, and
+    (without bubblewrap, which loads it itself) install the seccomp filter."""
+    steps = [joiner(cgroup.procs_files())] if cgroup is not None else []
+    steps.append(resource_limiter(limits, user.uid))
+    install = installer() if filter_here else None
+    steps += [install] if install is not None else []
 
     def run_steps() -> None:
         for step in steps:
@@ -180,7 +189,7 @@ def start_child(
     workdir: Path,
     preexec,
     logs: Path,
-    response_fd: int,
+    pass_fds: tuple[int, ...],
 ) -> subprocess.Popen:
     """Start the child in a session of its own, its output going to files in ``logs``."""
     with open(logs / "stdout", "wb") as out, open(logs / "stderr", "wb") as err:
@@ -194,7 +203,7 @@ def start_child(
             preexec_fn=preexec,
             start_new_session=True,  # one process group to kill, whatever it spawns
             close_fds=True,
-            pass_fds=(response_fd,),
+            pass_fds=pass_fds,
         )
 
 
@@ -273,17 +282,20 @@ def run_watched(
 ) -> ChildOutcome:
     """:func:`run_sandboxed` once the cgroup (if any) exists: start, feed, watch, collect."""
     read_fd, write_fd = os.pipe()
-    command = sandbox_prefix(isolation, workdir, user, extra_ro)
+    seccomp_fd = program_file_descriptor() if isolation.active else None
+    command = sandbox_prefix(isolation, workdir, user, extra_ro, seccomp_fd)
     command += [a.replace("{response_fd}", str(write_fd)) for a in argv]
+    passed = (write_fd,) + (() if seccomp_fd is None else (seccomp_fd,))
     watch = ChildWatch(limits, cgroup)
     with tempfile.TemporaryDirectory(prefix="barenet-child-") as logs:
         start = time.monotonic()
         reader = _ResponseReader(read_fd, response_limit)
         try:
-            preexec = preexec_steps(limits, user, cgroup)
-            process = start_child(command, workdir, preexec, Path(logs), write_fd)
+            preexec = preexec_steps(limits, user, cgroup, filter_here=not isolation.active)
+            process = start_child(command, workdir, preexec, Path(logs), passed)
         finally:
-            os.close(write_fd)  # the child holds its own copy
+            for fd in passed:
+                os.close(fd)  # the child holds its own copies
         reader.start()
         writer = threading.Thread(target=_write_request, args=(process.stdin, request), daemon=True)
         writer.start()

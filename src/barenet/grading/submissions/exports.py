@@ -18,6 +18,7 @@ from barenet.io import atomic_write, write_text_atomically
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
+    "student",
     "submission",
     "status",
     "score",
@@ -43,9 +44,10 @@ def csv_row(report: GradeReport) -> list[object]:
     failed = [t["name"] for t in report.tests if not t["passed"]]
     advice = [f"{t['name']}: {a}" for t in report.tests for a in t.get("advice", [])]
     row = [
+        report.student,
         report.submission,
         report.status,
-        report.score,
+        f"{float(report.score):g}",  # rounded to hundredths when graded: 41.67, 87.5, 100
         report.passed if graded else "",
         report.total if graded else "",
         ";".join(failed),
@@ -81,18 +83,20 @@ def gradescope_results(report: GradeReport) -> dict:
 
     Top level: ``score`` (the points, out of 100), ``output`` (the summary, which the
     student sees: status, reason and sandbox, never the seed), ``extra_data`` (the
-    seed, for the teacher), and ``tests``, each with ``name``, ``score``, ``max_score``, ``status`` and
-    ``output`` (the test's line and its advice).
+    seed, for the teacher), and ``tests``, each with ``name``, ``score``,
+    ``max_score``, ``status`` and ``output`` (the test's line and its advice). The
+    tests' ``score`` add up to the top-level score exactly, their ``max_score`` to
+    100 (see :mod:`barenet.grading.classroom.scoring`). This is the learner's
+    feedback: the teacher's notes are not in it.
     """
     tests = []
-    points = 100.0 / len(report.tests) if report.tests else 0.0
     for test in report.tests:
         output = "\n".join([test["message"], *("advice: " + a for a in test.get("advice", []))])
         tests.append(
             {
                 "name": test["name"],
-                "score": points if test["passed"] else 0.0,
-                "max_score": points,
+                "score": test.get("points", 0.0),
+                "max_score": test.get("max_points", 0.0),
                 "status": "passed" if test["passed"] else "failed",
                 "output": output,
             }

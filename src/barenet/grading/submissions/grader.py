@@ -16,11 +16,13 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from barenet.archives import UnsafeArchiveError
+from barenet.grading.classroom.class_grader import grade_class
+from barenet.grading.classroom.scoring import Weights, group_names, score_tests
 from barenet.grading.definitions.suite import check_exercise, suite_groups
+from barenet.grading.definitions.teacher_notes import teacher_notes
 from barenet.grading.engine.judge import judge_suite
 from barenet.grading.engine.results import SuiteResult
 from barenet.grading.engine.spec import check_convention, fresh_seed, suite_calls
@@ -53,6 +55,7 @@ class SubmissionGrader:
         strict: bool = False,
         seed: int | None = None,
         exercise: str = DEFAULT_EXERCISE,
+        weights: Weights | None = None,
     ):
         self.exercise = check_exercise(exercise)
         self.limits = limits
@@ -61,6 +64,9 @@ class SubmissionGrader:
         self.strict = strict
         self.seed = fresh_seed() if seed is None else seed
         self.groups = suite_groups(convention, exercise)
+        self.test_groups = group_names(self.groups)
+        self.weights = weights or Weights()
+        self.weights.check_names(self.test_groups)
         self.plans = suite_calls(self.groups, self.seed)
         self.request = encode({"plans": self.plans})
         self.user = isolation.child_user()
@@ -140,7 +146,9 @@ class SubmissionGrader:
                 f"missing from the submission: {', '.join(result.missing)}; "
                 f"its pickle holds: {', '.join(keys) or 'nothing'}"
             )
-        return self.report(name, "graded", reason, score=result.score, tests=tests)
+        score = score_tests(self.test_groups, tests, self.weights)
+        notes = teacher_notes(tests)
+        return self.report(name, "graded", reason, score=score, tests=tests, teacher_notes=notes)
 
     def grade(self, path: Path) -> GradeReport:
         """Grade one submission; never raises."""
@@ -178,6 +186,7 @@ def make_grader(
     strict: bool = False,
     seed: int | None = None,
     exercise: str = DEFAULT_EXERCISE,
+    weights: Weights | None = None,
 ) -> SubmissionGrader:
     """The grader of a run, its settings validated (``ValueError`` names a wrong one).
 
@@ -188,7 +197,7 @@ def make_grader(
     """
     limits = limits or Limits(timeout_s=timeout)
     isolation = isolation or required_isolation()
-    return SubmissionGrader(limits, isolation, convention, strict, seed, exercise)
+    return SubmissionGrader(limits, isolation, convention, strict, seed, exercise, weights)
 
 
 def grade_submission(
@@ -200,6 +209,7 @@ def grade_submission(
     strict: bool = False,
     seed: int | None = None,
     exercise: str = DEFAULT_EXERCISE,
+    weights: Weights | None = None,
 ) -> GradeReport:
     """Grade one submission (a zip, or an unpacked folder holding ``models/``).
 
@@ -220,19 +230,16 @@ def grade_submission(
         Seed of the test inputs; fresh by default, recorded in the report.
     exercise : str
         The exercise graded, one of ``GRADED_EXERCISES`` (default: the first).
+    weights : Weights, optional
+        Points of the groups and tests (default: each group its share, each test alike).
 
     Returns
     -------
     GradeReport
         Never raises for anything the submission contains or does.
     """
-    run = make_grader(timeout, limits, isolation, convention, strict, seed, exercise)
+    run = make_grader(timeout, limits, isolation, convention, strict, seed, exercise, weights)
     return run.grade(Path(path))
-
-
-def submissions_in(folder: Path) -> list[Path]:
-    """The submissions in a folder of submissions: its zips, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".zip" and p.is_file())
 
 
 def grade_folder(
@@ -244,14 +251,14 @@ def grade_folder(
     strict: bool = False,
     seed: int | None = None,
     exercise: str = DEFAULT_EXERCISE,
+    weights: Weights | None = None,
 ) -> list[GradeReport]:
-    """Grade every zip in ``folder``, up to ``workers`` at a time (default: the cores).
+    """Grade every submission of an export folder, up to ``workers`` at a time.
 
-    Every submission gets a report, whatever happens while grading it. Threads
-    suffice: each one waits on its own child process.
+    The submissions are found as :mod:`barenet.grading.classroom.discovery` says
+    (zips in ``folder``, or one level down in a folder per student); each report
+    names its ``student``. Every submission gets a report, whatever happens while
+    grading it.
     """
-    paths = submissions_in(Path(folder))
-    run = make_grader(timeout, None, isolation, convention, strict, seed, exercise)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(paths) or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run.grade, paths))
+    run = make_grader(timeout, None, isolation, convention, strict, seed, exercise, weights)
+    return grade_class(folder, run, workers)

@@ -19,12 +19,16 @@ class GradeReport:
     ----------
     submission : str
         The zip's or folder's name.
+    student : str
+        Who handed it in, from the export's folder or zip name (empty for one submission).
     status : {"graded", "timeout", "crashed", "invalid-submission", "grader-error"}
         Whether the tests ran; only ``graded`` reports carry test results.
-    score : int
-        0-100; 0 unless graded.
+    score : float
+        0-100, rounded half up to hundredths (see :mod:`barenet.grading.classroom.scoring`);
+        0 unless graded.
     tests : list of dict
-        Per test: ``name``, ``passed``, ``message``, ``advice``, ``error``, ``diagnosis``.
+        Per test: ``name``, ``passed``, ``message``, ``advice``, ``error``, ``diagnosis``,
+        ``points`` and ``max_points``.
     reason : str or None
         Why the score is 0 or partial (timeout, crash, unsafe zip, missing names).
     sandbox : str
@@ -35,11 +39,13 @@ class GradeReport:
         The settings of the grade; the seed repeats the same inputs.
     exercise : str
         The exercise graded (``neural-networks``, ``batchnorm-dropout``, ``convnet``).
+    teacher_notes : list of str
+        Remarks for the teacher only (a convention, a flag); never in the learner's feedback.
     """
 
     submission: str
     status: str
-    score: int = 0
+    score: float = 0
     tests: list[dict] = field(default_factory=list)
     reason: str | None = None
     sandbox: str = ""
@@ -48,6 +54,8 @@ class GradeReport:
     convention: str = "exact"
     strict: bool = False
     exercise: str = "neural-networks"
+    student: str = ""
+    teacher_notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> int:
@@ -59,7 +67,8 @@ class GradeReport:
 
     def lines(self) -> list[str]:
         """What ``barenet grade`` prints for this submission, free of control characters."""
-        lines = [f"Grading {self.submission}", f"Status: {self.status}", f"Sandbox: {self.sandbox}"]
+        head = f"Grading {self.submission}" + (f" ({self.student})" if self.student else "")
+        lines = [head, f"Status: {self.status}", f"Sandbox: {self.sandbox}"]
         if self.reason:
             lines.append(f"Reason: {self.reason}")
         for test in self.tests:
@@ -67,7 +76,8 @@ class GradeReport:
             lines += [ADVICE_PREFIX + advice for advice in test.get("advice", [])]
         if self.tests:
             lines.append(summary_lines(self.passed, self.total)[0])
-        lines.append(f"Score: {self.score}/100")
+        lines += [f"Note for the teacher: {note}" for note in self.teacher_notes]
+        lines.append(f"Score: {self.score:g}/100")
         return [clean_text(line) for line in lines]
 
     def to_dict(self) -> dict:
@@ -76,6 +86,7 @@ class GradeReport:
 
         return {
             "submission": self.submission,
+            "student": self.student,
             "status": self.status,
             "score": self.score,
             "passed": self.passed,
@@ -88,6 +99,7 @@ class GradeReport:
             "convention": self.convention,
             "strict": self.strict,
             "exercise": self.exercise,
+            "teacher_notes": self.teacher_notes,
             "barenet_version": __version__,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
