@@ -31,15 +31,22 @@ from barenet.grading.engine.spec import Probe, TestSpec
 from barenet.grading.sandboxed.learner_calls import Call, Ref
 
 GRADIENTS = ("dx", "dw", "db")
-# (stride, pad, kernel) of the backward tests' three configurations: padding wider than
-# usual, a stride, and a 2x2 kernel padded by 2 (each takes another path in fast code).
-BACKWARD_SETTINGS = ((1, 2, 3), (2, 1, 3), (1, 2, 2))
+# (stride, pad, kernel, filters) of the backward tests' three configurations: padding
+# wider than usual, a stride, and a 2x2 kernel padded by 2 with more filters than a patch
+# has values (each takes another path in fast code).
+BACKWARD_SETTINGS = ((1, 2, 3, 0), (2, 1, 3, 0), (1, 2, 2, 13))
 RETURNS = "conv_backward must return (dx, dw, db)"
 
 
-def conv_inputs(rng: np.random.Generator, stride: int, pad: int, kernel: int = 3) -> dict:
-    """x (N, C, H, W) with odd H != W, w (F, C, k, k), b (F,), dout, and the conv_param."""
-    n, c, f = int(rng.integers(2, 4)), int(rng.integers(2, 4)), int(rng.integers(2, 5))
+def conv_inputs(
+    rng: np.random.Generator, stride: int, pad: int, kernel: int = 3, filters: int = 0
+) -> dict:
+    """x (N, C, H, W) with odd H != W, w (F, C, k, k), b (F,), dout, and the conv_param.
+
+    ``filters`` fixes F (default: 2 to 4).
+    """
+    n, c = int(rng.integers(2, 4)), int(rng.integers(2, 4))
+    f = filters or int(rng.integers(2, 5))
     h = int(rng.choice([5, 7]))
     w_size = h + 2
     x = rng.standard_normal((n, c, h, w_size))
