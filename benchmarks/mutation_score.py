@@ -173,9 +173,12 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
             ("wo - 1", "wo"),
         ]
     },
-    ("conv", "conv_param_grads", "cols.shape[1] < f", "cols.shape[1] <= f"): (
-        "both branches compute the same dw (the product in the other order)"
-    ),
+    (
+        "conv",
+        "_patch_products",
+        "cols.shape[1] < dmat.shape[1]",
+        "cols.shape[1] <= dmat.shape[1]",
+    ): ("both branches compute the same dw (the product in the other order)"),
     ("max pool", "_grad_buffer", "like.shape != x_shape", "like.shape == x_shape"): (
         "only the memory order of dx changes"
     ),

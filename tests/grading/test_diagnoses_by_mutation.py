@@ -51,11 +51,17 @@ BN_SPATIAL_RESHAPE = (
     "    out, cache = _batchnorm(x.reshape(-1, c), gamma, beta, bn_param, (0,), (1, c))\n"
     "    return out.reshape(x.shape), cache",
 )
-NOT_PER_IMAGE = (  # one dw per image, whichever branch of conv_param_grads ran
-    "    dw = dw.astype(w.dtype)",
-    "    n = dout.shape[0]\n"
-    "    dw = np.einsum('npk,npf->nkf', cols.reshape(n, -1, cols.shape[1]), "
-    "dmat.reshape(n, -1, f)).reshape(n, kh, kw, c, f).transpose(0, 4, 3, 1, 2)",
+NOT_PER_IMAGE = (  # one (HH*WW*C, F) product per image, not their sum
+    (
+        "    dw_mat = _patch_products(cols, dmat)  # (HH*WW*C, F)\n",
+        "    n = dout.shape[0]\n"
+        "    dw_mat = np.einsum('npk,npf->nkf', cols.reshape(n, -1, cols.shape[1]), "
+        "dmat.reshape(n, -1, f))\n",
+    ),
+    (
+        "dw_mat.reshape(kh, kw, c, f).transpose(3, 2, 0, 1)",
+        "dw_mat.reshape(n, kh, kw, c, f).transpose(0, 4, 3, 1, 2)",
+    ),
 )
 TIED = "x[window] == np.max([x[o] for o in offsets], axis=0)"
 
@@ -197,7 +203,7 @@ BUGS = {
         "ConvTestWrapper",
         conv,
         "conv_param_grads",
-        (NOT_PER_IMAGE,),
+        NOT_PER_IMAGE,
         "ConvBackwardTestDw",
         conv_diagnoses.DW_NOT_OVER_BATCH,
     ),
@@ -312,10 +318,7 @@ BUGS = {
         norm,
         "_group_mean",
         (
-            (
-                "reshape(n, G, c // G).sum(axis=2)",
-                "reshape(n, c // G, G).sum(axis=1)",
-            ),
+            (".reshape(n, G, c // G).sum(axis=2)", ".reshape(n, c // G, G).sum(axis=1)"),
             ("np.repeat(sums, c // G, axis=1)", "np.tile(sums, (1, c // G))"),
         ),
         "GroupNormForwardTest",
