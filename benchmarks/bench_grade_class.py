@@ -7,10 +7,14 @@ without and with ``--report`` so that both see the same machine load; prints
 the median seconds per submission of each and their ratio. Then the model
 exercise: ``--model-students`` CIFAR-10 models graded on ``--test-images``
 hidden test images (``--exercise cifar-classification --test-data``), with the
-report. Usage::
+report. With ``--baseline-src OLD/src`` the first part instead alternates another
+barenet tree (grading the same zips side by side, no report) with this one (the
+Moodle-style export, with the report), each run as ``python -m barenet grade``.
+Usage::
 
     python benchmarks/bench_grade_class.py [--students 200] [--workers 2] [--rounds 3]
         [--model-students 200] [--test-images 10000] [--zip ../shared/data/cifar10-jpg.zip]
+        [--baseline-src benchmarks/out/baseline/src]
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import importlib.util
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from gemm_speed import machine_line
 
 from barenet.app.cli import main as barenet_main
 from barenet.grading import save_pickle, submit_exercise
@@ -163,12 +169,69 @@ def first_exercise(root: Path, code, args) -> None:
     )
 
 
+def flat_export(root: Path, zips: list[Path], students: int) -> Path:
+    """``student_NNN.zip`` side by side: the layout every barenet version grades."""
+    export = root / "flat"
+    export.mkdir(parents=True)
+    for i in range(students):
+        shutil.copyfile(zips[i % len(zips)], export / f"student_{i:03d}.zip")
+    return export
+
+
+def command_seconds(src: str, arguments: list[str], students: int) -> float:
+    """Seconds per submission of ``python -m barenet grade ...`` run from the source ``src``."""
+    env = {**os.environ, "PYTHONPATH": src}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "barenet", "grade", *arguments],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"barenet grade from {src} exited with {done.returncode}: {done.stderr}")
+    return (time.perf_counter() - start) / students
+
+
+def against_baseline(root: Path, code, args) -> None:
+    """The same class graded by another barenet source tree and by this one, alternately.
+
+    The baseline grades zips side by side without a report (what it can do); this
+    tree grades the Moodle-style export of the same zips with ``--report``.
+    """
+    kinds = [
+        zipped(root / f"kind{i}", data, "NN.p", "exercise05")
+        for i, data in enumerate(kinds_of_submission(code))
+    ]
+    flat = flat_export(root, kinds, args.students)
+    moodle = moodle_export(root, kinds, args.students)
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    workers = ["--workers", str(args.workers)]
+    old, new = [], []
+    for _ in range(args.rounds):
+        old.append(
+            command_seconds(
+                args.baseline_src,
+                [str(flat), *workers, "--csv", str(root / "o.csv")],
+                args.students,
+            )
+        )
+        report = ["--report", str(root / "class.html"), "--csv", str(root / "n.csv")]
+        new.append(command_seconds(here, [str(moodle), *workers, *report], args.students))
+    ratios = [n / o for o, n in zip(old, new, strict=True)]
+    print(f"baseline {args.baseline_src} against this tree, {args.students} submissions:")
+    print(f"  baseline, no report: {statistics.median(old):.3f} s per submission {old}")
+    print(f"  this tree, --report: {statistics.median(new):.3f} s per submission {new}")
+    print(f"  ratio: {statistics.median(ratios):.2f} (runs {[round(r, 2) for r in ratios]})")
+
+
 def model_exercise(root: Path, code, args) -> None:
     from barenet.grading.classroom.hidden_test_set import load_hidden_test_set
 
     test = load_hidden_test_set(Path(args.zip) / "cifar10" / "test")
     private = root / "private"
-    private.mkdir()
+    private.mkdir(parents=True)
     test_path = private / "test.npz"
     count = min(args.test_images, len(test))
     np.savez(test_path, images=test.images[:count], labels=test.labels[:count])
@@ -222,16 +285,24 @@ def main(argv=None) -> None:
     parser.add_argument("--model-students", type=int, default=200)
     parser.add_argument("--test-images", type=int, default=10000)
     parser.add_argument("--zip", default=str(shared_zip()), help="the CIFAR-10 JPEG zip")
+    parser.add_argument(
+        "--baseline-src",
+        help="another barenet source tree (its src/ folder) to time against this one, alternately",
+    )
     args = parser.parse_args(argv)
+    print(machine_line())
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="bench-grade-class-") as scratch:
         root = Path(scratch)
         code = learner_module(root)
-        if args.students:
+        if args.baseline_src:
+            against_baseline(root / "baseline", code, args)
+        elif args.students:
             first_exercise(root / "first", code, args)
         if args.model_students:
             model_exercise(root / "model", code, args)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(machine_line())
 
 
 if __name__ == "__main__":

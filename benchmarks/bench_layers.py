@@ -9,9 +9,10 @@ and the training step (forward, cross-entropy, backward, Adam) of
     conv3x3(3->32) - BN - ReLU - maxpool2 - conv3x3(32->64) - BN - ReLU - maxpool2
     - conv3x3(64->128) - BN - ReLU - maxpool2 - flatten - linear(2048->10)
 
-with its GFLOP/s against the matrix-product speed and its peak memory (NumPy's
-allocations during one step, traced with tracemalloc, and the caches and gradients
-that ``compute_network_size`` counts).
+with its GFLOP/s against the matrix-product speed and its peak memory (everything
+NumPy holds during one step, traced with tracemalloc from the model's creation on:
+weights, Adam's state, reused buffers, caches and temporaries; and the caches and
+gradients that ``compute_network_size`` counts).
 
 Each side gets its natural input: barenet's layers the channels-last memory its own
 convolution writes (a ``(N, C, H, W)`` view), PyTorch's a contiguous NCHW tensor; the
@@ -222,10 +223,14 @@ def torch_step(X, y):
     return step
 
 
-def peak_step_memory(step, net) -> tuple[int, int]:
-    """Peak bytes NumPy allocates during one step, and the net's cache + gradient bytes."""
-    step()
+def peak_step_memory(X: np.ndarray, y: np.ndarray) -> tuple[int, int]:
+    """Peak bytes NumPy holds during a training step (weights, optimizer state, the
+    reused buffers, caches and temporaries, traced from the model's creation on), and
+    the caches + gradients that ``compute_network_size`` counts."""
     tracemalloc.start()
+    step, net = barenet_step(X, y)
+    step()
+    step()
     tracemalloc.reset_peak()
     step()
     peak = tracemalloc.get_traced_memory()[1]
@@ -236,9 +241,9 @@ def peak_step_memory(step, net) -> tuple[int, int]:
 def row(name, times, has_torch) -> str:
     t_bn = statistics.median(times["barenet"]) * 1e3
     if not has_torch:
-        return f"{name:<26}{t_bn:>11.2f}{'-':>10}{'-':>18}"
+        return f"{name:<26}{t_bn:>11.2f}{'-':>10}  {'-':>18}"
     t_torch = statistics.median(times["torch"]) * 1e3
-    return f"{name:<26}{t_bn:>11.2f}{t_torch:>10.2f}{ratio_summary(times['barenet'], times['torch']):>18}"
+    return f"{name:<26}{t_bn:>11.2f}{t_torch:>10.2f}  {ratio_summary(times['barenet'], times['torch']):>18}"
 
 
 def run(args: argparse.Namespace) -> None:
@@ -255,7 +260,7 @@ def run(args: argparse.Namespace) -> None:
         f"batch {args.batch}, float32; {args.blocks} alternating blocks of {args.steps} calls; "
         f"threads: numpy {blas_threads()}" + (f", torch {torch.get_num_threads()}" if torch else "")
     )
-    print(f"{'forward + backward':<26}{'barenet ms':>11}{'torch ms':>10}{'bn/torch':>18}")
+    print(f"{'forward + backward':<26}{'barenet ms':>11}{'torch ms':>10}  {'bn/torch':>18}")
     for name, ours, theirs, shape in layer_cases(args.batch):
         if args.only and args.only not in name:
             continue
@@ -268,7 +273,7 @@ def run(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(0)
     X = rng.standard_normal((args.batch, 32, 32, 3), dtype=np.float32)
     y = rng.integers(0, 10, args.batch)
-    ours, net = barenet_step(X, y)
+    ours, _ = barenet_step(X, y)
     contenders = {"barenet": ours}
     if torch:
         contenders["torch"] = torch_step(X, y)
@@ -285,9 +290,10 @@ def run(args: argparse.Namespace) -> None:
             else ""
         )
     )
-    peak, held = peak_step_memory(ours, net)
+    peak, held = peak_step_memory(X, y)
     print(
-        f"step memory (barenet): peak {peak / 2**20:.0f} MiB allocated, {held / 2**20:.0f} MiB in caches + grads"
+        f"step memory (barenet): peak {peak / 2**20:.0f} MiB held by NumPy during a step, "
+        f"{held / 2**20:.0f} MiB of it in caches + grads"
     )
 
 

@@ -44,10 +44,9 @@ def gemm_gflops(size: int = 1024, seconds: float = 1.0) -> float:
 
 def machine_line(size: int = 1024, seconds: float = 1.0) -> str:
     """``float32 GEMM 182 GFLOP/s (1024x1024, BLAS threads 2)``: for a benchmark's output."""
-    return (
-        f"float32 GEMM {gemm_gflops(size, seconds):.0f} GFLOP/s "
-        f"({size}x{size}, BLAS threads {blas_threads()})"
-    )
+    speed = gemm_gflops(size, seconds)
+    shown = f"{speed:.0f}" if speed >= 10 else f"{speed:.2g}"  # a loaded machine: no "0"
+    return f"float32 GEMM {shown} GFLOP/s ({size}x{size}, BLAS threads {blas_threads()})"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -211,6 +211,16 @@ def test_an_abbreviated_option_is_an_error_not_a_guess(workdir, capsys):
     assert not (workdir / "runs").exists()
 
 
+def test_argument_types_are_defined_in_one_module():
+    app = Path(run_module.__file__).parent
+    defining = sorted(
+        str(path.relative_to(app))
+        for path in app.rglob("*.py")
+        if "ArgumentTypeError" in path.read_text(encoding="utf-8")
+    )
+    assert defining == ["arguments.py"]
+
+
 def _parsers(parser: argparse.ArgumentParser, name: str = "barenet"):
     yield name, parser
     for action in parser._actions:

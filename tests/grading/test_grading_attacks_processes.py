@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_grading_attacks import CORRECT, TIMEOUT, hostile, submission
+from test_grading_attacks import BUGGY_SCORE, CORRECT, TIMEOUT, hostile, submission
 
 from barenet.grading.sandbox import cleanup
 from barenet.grading.sandbox.cgroups import cgroup_support
@@ -109,7 +109,7 @@ def test_a_busy_neighbour_does_not_make_a_correct_submission_time_out(tmp_path):
     submission(folder / "b-correct.zip", CORRECT)
     reports = grade_folder(folder, timeout=5, workers=2)
     assert [r.status for r in reports] == ["timeout", "graded"], reports[1].reason
-    assert reports[1].score == 91
+    assert reports[1].score == BUGGY_SCORE
 
 
 @pytest.mark.parametrize("kind", ISOLATIONS)
@@ -168,7 +168,7 @@ def test_one_submission_cannot_kill_another(tmp_path, kind):
         submission(folder / f"{name}-correct.zip", CORRECT)
     reports = grade_folder(folder, timeout=TIMEOUT, workers=2, isolation=isolation_of(kind))
     assert [r.status for r in reports[1:]] == ["graded"] * 3
-    assert all(r.score == 91 for r in reports[1:])
+    assert all(r.score == BUGGY_SCORE for r in reports[1:])
 
 
 def test_the_cleanup_never_follows_a_link_raced_in(tmp_path, monkeypatch):

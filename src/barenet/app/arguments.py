@@ -1,4 +1,5 @@
-"""Command-line options of a run, derived from :class:`RunConfig`.
+"""The command's argument types (the only module that defines any), and the options of a
+run, derived from :class:`RunConfig`.
 
 Every run option has ``default=argparse.SUPPRESS``: an option left out is absent
 from the parsed arguments, so ``RunConfig.from_args`` can tell a user's choice
@@ -8,6 +9,7 @@ from a recipe default. The defaults shown in ``--help`` are read from RunConfig.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -61,6 +63,25 @@ positive_int = number(int, 1, name="positive int")
 non_negative_int = number(int, 0, name="int")
 non_negative_float = number(float, 0.0, name="non-negative float")
 positive_float = number(float, 0.0, low_inclusive=False, name="positive float")
+
+
+def seconds(text: str) -> float:
+    """A finite number of seconds greater than 0 (a time limit)."""
+    value = positive_float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number in [0, 1] (a share)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text!r}")
+    return value
 
 
 def init_std(text: str) -> str | float:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
-from barenet.app.arguments import OneLineErrorParser, non_negative_int, positive_float
+from barenet.app.arguments import OneLineErrorParser, fraction, non_negative_int, seconds
 from barenet.app.check import add_convention_options
 from barenet.app.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from barenet.grading.classroom.class_grader import grade_found, gradescope_path
@@ -23,15 +22,6 @@ from barenet.grading.sandboxed.exercise_names import DEFAULT_EXERCISE, GRADED_EX
 from barenet.grading.submissions.exports import write_csv, write_gradescope, write_json_report
 from barenet.grading.submissions.grader import make_grader
 
-
-def seconds(text: str) -> float:
-    """An argparse type: a finite number of seconds greater than 0."""
-    value = positive_float(text)
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, got {text}")
-    return value
-
-
 GRADE_HELP = "grade submissions (one zip or a class's export) in a sandbox"
 GRADE_DESCRIPTION = (
     "Grade a submission zip (or an unpacked submission folder holding models/), or a "
@@ -39,17 +29,6 @@ GRADE_DESCRIPTION = (
     "zips or of one folder per student. The submission's code runs in a sandboxed "
     "child process; the grade is computed outside it."
 )
-
-
-def fraction(text: str) -> float:
-    """An argparse type: a number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text!r}")
-    return value
 
 
 def add_grade_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,8 @@ An exercise is a folder of templates (``kits/<folder>/``) and the regions of
 barenet's source that its learner writes, each with its task text
 (:mod:`barenet.exercise.tasks`). A kit may show code that another exercise asks for
 (the batch-norm kit's network uses the affine layer): regions that are not this
-exercise's stay written in both of its kits.
+exercise's stay written in both of its kits. Two exercises may ask for the same
+region, with the same task text.
 """
 
 from __future__ import annotations

@@ -252,18 +252,25 @@ def _dout_matrix(dout: np.ndarray) -> np.ndarray:
     return dout.transpose(0, 2, 3, 1).reshape(n * ho * wo, f)
 
 
+def _patch_products(cols: np.ndarray, dmat: np.ndarray) -> np.ndarray:
+    """``cols.T @ dmat``: (HH*WW*C, F), summed over every output pixel of the batch.
+
+    With few input channels (a first layer) ``(dmat.T @ cols).T`` is the same product
+    and OpenBLAS runs it ~5x faster (262144x27 patches, 32 filters, measured); for
+    wider patches the plain order is the faster one.
+    """
+    if cols.shape[1] < dmat.shape[1]:
+        return (dmat.T @ cols).T
+    return cols.T @ dmat
+
+
 def conv_param_grads(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray]:
     """``dw`` (F, C, HH, WW) and ``db`` (F,) only: the first layer needs no ``dx``."""
     cols, w, _, _, _ = cache
     dmat = _dout_matrix(dout)
     f, c, kh, kw = w.shape
-    if cols.shape[1] < f:
-        # Few input channels (a first layer): OpenBLAS is ~5x faster this way round
-        # (262144x27 patches, 32 filters; the other way round wins for wider patches).
-        dw = (dmat.T @ cols).reshape(f, kh, kw, c).transpose(0, 3, 1, 2)
-    else:
-        dw = (cols.T @ dmat).reshape(kh, kw, c, f).transpose(3, 2, 0, 1)
-    dw = dw.astype(w.dtype)  # a fresh C-ordered copy
+    dw_mat = _patch_products(cols, dmat)  # (HH*WW*C, F)
+    dw = dw_mat.reshape(kh, kw, c, f).transpose(3, 2, 0, 1).astype(w.dtype)  # a fresh copy
     db = dmat.sum(axis=0).astype(w.dtype, copy=False)
     return dw, db
 

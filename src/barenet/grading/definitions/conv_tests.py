@@ -7,8 +7,9 @@ as in CS231n and PyTorch: the kernel is not flipped.
 
 Five tests. ``ConvForwardTest`` (stride 1, pad 1) and ``ConvForwardStrideTest``
 (stride 2, pad 1 or 2) compare ``out`` with the grader's own closed form;
-``ConvBackwardTestDx`` / ``Dw`` / ``Db`` each run two configurations (stride 1 pad 1,
-then stride 2 pad 1) and compare with the exact gradient: the layer is linear in
+``ConvBackwardTestDx`` / ``Dw`` / ``Db`` each run three configurations (3x3 kernel
+with stride 1 and pad 2, 3x3 with stride 2 and pad 1, 2x2 with pad 2) and compare
+with the exact gradient: the layer is linear in
 each argument, so differencing would only add rounding. Sizes are odd, so every
 stride fits, and every size differs from the others.
 """
@@ -30,18 +31,28 @@ from barenet.grading.engine.spec import Probe, TestSpec
 from barenet.grading.sandboxed.learner_calls import Call, Ref
 
 GRADIENTS = ("dx", "dw", "db")
+# (stride, pad, kernel, filters) of the backward tests' three configurations: padding
+# wider than usual, a stride, and a 2x2 kernel padded by 2 with more filters than a patch
+# has values (each takes another path in fast code).
+BACKWARD_SETTINGS = ((1, 2, 3, 0), (2, 1, 3, 0), (1, 2, 2, 13))
 RETURNS = "conv_backward must return (dx, dw, db)"
 
 
-def conv_inputs(rng: np.random.Generator, stride: int, pad: int) -> dict:
-    """x (N, C, H, W) with odd H != W, w (F, C, 3, 3), b (F,), dout, and the conv_param."""
-    n, c, f = int(rng.integers(2, 4)), int(rng.integers(2, 4)), int(rng.integers(2, 5))
+def conv_inputs(
+    rng: np.random.Generator, stride: int, pad: int, kernel: int = 3, filters: int = 0
+) -> dict:
+    """x (N, C, H, W) with odd H != W, w (F, C, k, k), b (F,), dout, and the conv_param.
+
+    ``filters`` fixes F (default: 2 to 4).
+    """
+    n, c = int(rng.integers(2, 4)), int(rng.integers(2, 4))
+    f = filters or int(rng.integers(2, 5))
     h = int(rng.choice([5, 7]))
     w_size = h + 2
     x = rng.standard_normal((n, c, h, w_size))
-    w = rng.standard_normal((f, c, 3, 3))
-    ho = 1 + (h + 2 * pad - 3) // stride
-    wo = 1 + (w_size + 2 * pad - 3) // stride
+    w = rng.standard_normal((f, c, kernel, kernel))
+    ho = 1 + (h + 2 * pad - kernel) // stride
+    wo = 1 + (w_size + 2 * pad - kernel) // stride
     return {
         "x": x,
         "w": w,
@@ -82,22 +93,25 @@ def forward_spec(name: str, stride: int, pads: tuple[int, ...]) -> TestSpec:
     return TestSpec(name, "conv_forward", build, judge)
 
 
-def backward_calls(first: dict, second: dict) -> list[Call]:
-    """Forward and backward of the first configuration (backward twice), then the second."""
-    return [
-        Call("conv_forward", arguments(first), keep="first"),
-        Call("conv_backward", (first["dout"], Ref("first", 1)), names=("dout", "the cache")),
-        Call("conv_backward", (first["dout"], Ref("first", 1))),
-        Call("conv_forward", arguments(second), keep="second"),
-        Call("conv_backward", (second["dout"], Ref("second", 1))),
+def backward_calls(configurations: list[dict]) -> list[Call]:
+    """Forward and backward of each configuration; the first one's backward twice."""
+    first = configurations[0]
+    calls = [
+        Call("conv_forward", arguments(first), keep="c0"),
+        Call("conv_backward", (first["dout"], Ref("c0", 1)), names=("dout", "the cache")),
+        Call("conv_backward", (first["dout"], Ref("c0", 1))),
     ]
+    for k, inputs in enumerate(configurations[1:], start=1):
+        calls.append(Call("conv_forward", arguments(inputs), keep=f"c{k}"))
+        calls.append(Call("conv_backward", (inputs["dout"], Ref(f"c{k}", 1))))
+    return calls
 
 
 def gradient_verdict(which: str, inputs: dict, measured: np.ndarray) -> Verdict:
     """One gradient of one configuration against the exact value, with its diagnosis."""
     x, w, dout, stride, pad = (inputs[k] for k in ("x", "w", "dout", "stride", "pad"))
     expected = conv_grads(x, w, dout, stride, pad)[which]
-    where = f" (stride {stride}, pad {pad})"
+    where = f" ({w.shape[2]}x{w.shape[3]} kernel, stride {stride}, pad {pad})"
     passed, detail, error = compare(which, measured, expected, EXACT_TOLERANCE, "exact gradient")
     if passed:
         return Verdict(True, "", error)
@@ -117,20 +131,23 @@ def backward_spec(which: str) -> TestSpec:
     index = GRADIENTS.index(which)
 
     def build(rng: np.random.Generator) -> Probe:
-        first, second = conv_inputs(rng, 1, 1), conv_inputs(rng, 2, 1)
-        return Probe(backward_calls(first, second), {"first": first, "second": second})
+        configurations = [conv_inputs(rng, *setting) for setting in BACKWARD_SETTINGS]
+        return Probe(backward_calls(configurations), {"configurations": configurations})
 
     def judge(probe: Probe, records: list[dict]) -> Verdict:
-        first, second = probe.context["first"], probe.context["second"]
+        first, *others = probe.context["configurations"]
         measured = gradient_of(records[1], 3, index, which, RETURNS)
         verdict = gradient_verdict(which, first, measured)
         if not verdict.passed:
             return verdict
         again = gradient_of(records[2], 3, index, which, RETURNS)
-        repeated = repeat_verdict(again, measured, which, verdict.error)
-        if not repeated.passed:
-            return repeated
-        return gradient_verdict(which, second, gradient_of(records[4], 3, index, which, RETURNS))
+        verdict = repeat_verdict(again, measured, which, verdict.error)
+        for k, inputs in enumerate(others):
+            if not verdict.passed:
+                break
+            measured = gradient_of(records[4 + 2 * k], 3, index, which, RETURNS)
+            verdict = gradient_verdict(which, inputs, measured)
+        return verdict
 
     return TestSpec(f"ConvBackwardTest{which.capitalize()}", "conv_backward", build, judge)
 

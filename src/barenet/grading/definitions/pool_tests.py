@@ -4,9 +4,10 @@
 ``pool_param = {'pool_height', 'pool_width', 'stride'}``; ``max_pool_backward(dout,
 cache) -> dx``. Four tests: ``MaxPoolForwardTest`` (2x2 windows, stride 2),
 ``MaxPoolForwardStrideTest`` (3x3 windows, stride 2: overlapping), ``MaxPoolBackwardTest``
-(both configurations, kink-aware gradient check: a window whose maximum moves within
+(both configurations, and 2x2 windows over an odd height; kink-aware gradient check: a window whose maximum moves within
 +-h is a kink, checked one-sidedly) and ``MaxPoolBackwardTiesTest`` (inputs with exact
-ties: each window's gradient must reach one of its maxima, once).
+ties: each window's gradient must reach one of its maxima, once, and the last column,
+which no window reaches, gets 0).
 """
 
 from __future__ import annotations
@@ -36,15 +37,23 @@ RETURNS = "max_pool_backward must return dx"
 
 
 def pool_inputs(
-    rng: np.random.Generator, pool: tuple[int, int], stride: int, ties=False, small=False
+    rng: np.random.Generator,
+    pool: tuple[int, int],
+    stride: int,
+    ties=False,
+    small=False,
+    uncovered=(0, 0),
 ) -> dict:
-    """x (N, C, H, W) that the windows cover exactly, dout, and the pool_param.
+    """x (N, C, H, W), dout, and the pool_param.
 
-    Calls whose arguments are watched for Python loops get a dout of 108 elements or
-    more (a whole-array backward runs fewer steps); ``small`` ones are cheaper to check.
+    The windows cover x exactly but for ``uncovered`` (rows, columns) at the end, which
+    no window reaches (their gradient is 0). Calls whose arguments are watched for
+    Python loops get a dout of 108 elements or more (a whole-array backward runs fewer
+    steps); ``small`` ones are cheaper to check.
     """
     ho, wo = int(rng.integers(3, 5)), int(rng.integers(4, 6))
-    h, w = pool[0] + stride * (ho - 1), pool[1] + stride * (wo - 1)
+    h = pool[0] + stride * (ho - 1) + uncovered[0]
+    w = pool[1] + stride * (wo - 1) + uncovered[1]
     shape = (2, 2, h, w) if small else (3, int(rng.integers(3, 5)), h, w)
     if ties:  # few distinct values: most windows hold a tied maximum
         x = rng.integers(0, 3, shape).astype(np.float64)
@@ -75,14 +84,18 @@ def forward_spec(name: str, pool: tuple[int, int], stride: int) -> TestSpec:
     return TestSpec(name, "max_pool_forward", build, judge)
 
 
-def backward_calls(first: dict, second: dict) -> list[Call]:
-    return [
-        Call("max_pool_forward", (first["x"], first["param"]), keep="first"),
-        Call("max_pool_backward", (first["dout"], Ref("first", 1)), names=("dout", "the cache")),
-        Call("max_pool_backward", (first["dout"], Ref("first", 1))),
-        Call("max_pool_forward", (second["x"], second["param"]), keep="second"),
-        Call("max_pool_backward", (second["dout"], Ref("second", 1))),
+def backward_calls(configurations: list[dict]) -> list[Call]:
+    """Forward and backward of each configuration; the first one's backward twice."""
+    first = configurations[0]
+    calls = [
+        Call("max_pool_forward", (first["x"], first["param"]), keep="c0"),
+        Call("max_pool_backward", (first["dout"], Ref("c0", 1)), names=("dout", "the cache")),
+        Call("max_pool_backward", (first["dout"], Ref("c0", 1))),
     ]
+    for k, inputs in enumerate(configurations[1:], start=1):
+        calls.append(Call("max_pool_forward", (inputs["x"], inputs["param"]), keep=f"c{k}"))
+        calls.append(Call("max_pool_backward", (inputs["dout"], Ref(f"c{k}", 1))))
+    return calls
 
 
 def numeric_verdict(inputs: dict, dx: np.ndarray) -> Verdict:
@@ -97,29 +110,35 @@ def numeric_verdict(inputs: dict, dx: np.ndarray) -> Verdict:
     )
     if passed:
         return Verdict(True, "", error)
-    where = f" ({pool[0]}x{pool[1]} windows, stride {stride})"
+    where = f" ({pool[0]}x{pool[1]} windows, stride {stride}, input {x.shape[2]}x{x.shape[3]})"
     mistakes = pool_diagnoses.backward_mistakes(x, dout, pool, stride)
     return Verdict(False, detail + where, error, diagnoses.first_match(dx, mistakes))
 
 
 def backward_spec() -> TestSpec:
-    """``MaxPoolBackwardTest``: tiled, then overlapping windows, numerically checked."""
+    """``MaxPoolBackwardTest``: tiled, overlapping, then tiled with a row no window reaches."""
 
     def build(rng: np.random.Generator) -> Probe:
-        first, second = pool_inputs(rng, *TILED), pool_inputs(rng, *OVERLAPPING, small=True)
-        return Probe(backward_calls(first, second), {"first": first, "second": second})
+        configurations = [
+            pool_inputs(rng, *TILED),
+            pool_inputs(rng, *OVERLAPPING, small=True),
+            pool_inputs(rng, *TILED, small=True, uncovered=(1, 0)),
+        ]
+        return Probe(backward_calls(configurations), {"configurations": configurations})
 
     def judge(probe: Probe, records: list[dict]) -> Verdict:
-        first, second = probe.context["first"], probe.context["second"]
+        first, *others = probe.context["configurations"]
         dx = gradient_of(records[1], 1, 0, "dx", RETURNS)
         verdict = numeric_verdict(first, dx)
         if not verdict.passed:
             return verdict
         again = gradient_of(records[2], 1, 0, "dx", RETURNS)
-        repeated = repeat_verdict(again, dx, "dx", verdict.error)
-        if not repeated.passed:
-            return repeated
-        return numeric_verdict(second, gradient_of(records[4], 1, 0, "dx", RETURNS))
+        verdict = repeat_verdict(again, dx, "dx", verdict.error)
+        for k, inputs in enumerate(others):
+            if not verdict.passed:
+                break
+            verdict = numeric_verdict(inputs, gradient_of(records[4 + 2 * k], 1, 0, "dx", RETURNS))
+        return verdict
 
     return TestSpec("MaxPoolBackwardTest", "max_pool_backward", build, judge)
 
@@ -133,14 +152,15 @@ def one_max_each(x: np.ndarray, dx: np.ndarray, dout: np.ndarray, pool, stride) 
     one = nonzero.sum(axis=-1) == 1
     at_max = ~np.any(nonzero & ~is_max, axis=-1)
     value = np.isclose(grads.sum(axis=-1), dout, rtol=1e-10, atol=0.0)
-    return bool(np.all(one & at_max & value))
+    outside = np.abs(dx).sum() - np.abs(grads).sum()  # where no window reaches
+    return bool(np.all(one & at_max & value)) and abs(outside) <= 1e-12 * np.abs(dx).sum()
 
 
 def ties_spec() -> TestSpec:
     """``MaxPoolBackwardTiesTest``: each tied window sends its gradient to one maximum."""
 
     def build(rng: np.random.Generator) -> Probe:
-        inputs = pool_inputs(rng, *TILED, ties=True)
+        inputs = pool_inputs(rng, *TILED, ties=True, uncovered=(0, 1))
         calls = [
             Call("max_pool_forward", (inputs["x"], inputs["param"]), keep="forward"),
             Call("max_pool_backward", (inputs["dout"], Ref("forward", 1))),

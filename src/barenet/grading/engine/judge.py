@@ -42,7 +42,18 @@ def exception_line(spec: TestSpec, call: Call, error: dict) -> tuple[str, str | 
     return f"{target} raised {kind}: {text}", diagnosis
 
 
-def conclude(spec: TestSpec, probe: Probe, records: list[dict], strict: bool) -> TestResult:
+def verified_remarks(calls: Sequence[Call], verified: Mapping[str, Sequence[str]]) -> list[str]:
+    """The remarks verified by the grader for the calls of this test that advice watches."""
+    return [text for call in calls if call.names for text in verified.get(call.target, ())]
+
+
+def conclude(
+    spec: TestSpec,
+    probe: Probe,
+    records: list[dict],
+    strict: bool,
+    verified: Mapping[str, Sequence[str]] | None = None,
+) -> TestResult:
     """Judge one test's records; an exception in the learner's code fails the test.
 
     Parameters
@@ -53,8 +64,11 @@ def conclude(spec: TestSpec, probe: Probe, records: list[dict], strict: bool) ->
         One per call made (fewer than the calls when one raised).
     strict : bool
         Advice fails the test too.
+    verified : mapping of call target -> remarks, optional
+        Advice the grader verified itself (see ``submissions.strict_checks``).
     """
-    advice = tuple(advice_for(probe.calls, records))
+    remarks = advice_for(probe.calls, records) + verified_remarks(probe.calls, verified or {})
+    advice = tuple(dict.fromkeys(remarks))
     for call, record in zip(probe.calls, records, strict=False):
         if record.get("error") is not None:
             detail, diagnosis = exception_line(spec, call, record["error"])
@@ -83,10 +97,11 @@ def judge_all(
     probes: Sequence[Probe],
     records: Sequence[list[dict]],
     strict: bool,
+    verified: Mapping[str, Sequence[str]] | None = None,
 ) -> GroupResult:
-    """The group's results from each test's records."""
+    """The group's results from each test's records (and the grader's verified advice)."""
     results = tuple(
-        conclude(spec, probe, plan_records, strict)
+        conclude(spec, probe, plan_records, strict, verified)
         for spec, probe, plan_records in zip(specs, probes, records, strict=True)
     )
     return GroupResult(name, results)
@@ -104,6 +119,7 @@ def judge_suite(
     seed: int,
     found: Mapping[str, object] | Sequence[str],
     exercise: str = DEFAULT_EXERCISE,
+    verified: Mapping[str, Sequence[str]] | None = None,
 ) -> SuiteResult:
     """The suite's result from the records of every test's calls, made elsewhere.
 
@@ -124,7 +140,8 @@ def judge_suite(
     results, start = [], 0
     for name, specs in groups:
         probes = build_probes(specs, seed)
-        results.append(judge_all(name, specs, probes, records[start : start + len(specs)], strict))
+        chunk = records[start : start + len(specs)]
+        results.append(judge_all(name, specs, probes, chunk, strict, verified))
         start += len(specs)
     keys = dict.fromkeys(found)
     missing = missing_exercises(keys, exercise)

@@ -204,6 +204,14 @@ class SuiteResult(Counted):
     def results(self) -> list[TestResult]:
         return [result for group in self.groups for result in group.results]
 
+    @property
+    def score(self) -> float:
+        """0-100 as ``barenet grade`` computes it: each group its share, rounded to hundredths."""
+        from barenet.grading.classroom.scoring import as_points, points
+
+        groups = [(g.name, [r.name for r in g.results]) for g in self.groups]
+        return as_points(points(groups, {r.name for r in self.results if r.passed}).score)
+
     def head_lines(self) -> list[str]:
         """The lines before the tests: what is missing (with what was found), the notes."""
         lines = []
@@ -217,7 +225,8 @@ class SuiteResult(Counted):
     def lines(self) -> list[str]:
         """What the suite prints: missing names, notes, each test with advice, summary, score."""
         tests = [line for result in self.results for line in result.lines()]
-        return self.head_lines() + tests + summary_lines(self.passed, self.total)
+        count = summary_lines(self.passed, self.total)[0]
+        return self.head_lines() + tests + [count, f"Score: {self.score:g}/100"]
 
     def to_dict(self) -> dict:
         """A JSON-ready dict: score, counts, tests, missing, found, notes, seed."""

@@ -144,12 +144,13 @@ def prepare_workdir(workdir: Path, user: ChildUser) -> None:
     if os.geteuid() != 0 or not user.unprivileged:
         return
     for folder, folders, files in os.walk(workdir):
-        for name in files:
-            os.lchown(os.path.join(folder, name), user.uid, user.uid)
-            os.chmod(os.path.join(folder, name), 0o600)
-        for name in folders:
-            os.lchown(os.path.join(folder, name), user.uid, user.uid)
-            os.chmod(os.path.join(folder, name), 0o700)
+        for name, mode in [*((f, 0o600) for f in files), *((d, 0o700) for d in folders)]:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):  # never chmod through a link
+                os.unlink(path)
+                continue
+            os.lchown(path, user.uid, user.uid)
+            os.chmod(path, mode)
     os.chown(workdir, user.uid, user.uid)
     os.chmod(workdir, 0o711)
 

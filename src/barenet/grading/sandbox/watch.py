@@ -64,19 +64,27 @@ class ChildWatch:
 
     def cpu_seconds(self, pid: int, poll: int) -> float:
         if self.cgroup is not None:
-            self.cpu_s = self.cgroup.cpu_seconds()
+            self.cpu_s = max(self.cpu_s, self.cgroup.cpu_seconds())
         elif poll % TREE_SCAN_EVERY == 0:
             self.cpu_s = max(self.cpu_s, process_tree_cpu_seconds(pid))
         return self.cpu_s
+
+    def reaped(self, process: subprocess.Popen, block: bool) -> bool:
+        """Reap the child with ``wait4``, which also gives its CPU time (and its children's)."""
+        pid, status, usage = os.wait4(process.pid, 0 if block else os.WNOHANG)
+        if pid != process.pid:
+            return False
+        process.returncode = os.waitstatus_to_exitcode(status)
+        self.cpu_s = max(self.cpu_s, usage.ru_utime + usage.ru_stime)
+        return True
 
     def wait(self, process: subprocess.Popen) -> tuple[int | None, str]:
         """``(returncode, "")`` when the child ended, ``(None, "cpu" or "wall")`` when killed."""
         start = time.monotonic()
         for poll in range(1 << 62):
-            try:
-                return process.wait(timeout=POLL_S), ""
-            except subprocess.TimeoutExpired:
-                pass
+            if self.reaped(process, block=False):
+                return process.returncode, ""
+            time.sleep(POLL_S)
             if self.cpu_seconds(process.pid, poll) > self.limits.timeout_s:
                 return self.stop(process), "cpu"
             if time.monotonic() - start > self.limits.wall_clock_s:
@@ -85,12 +93,13 @@ class ChildWatch:
 
     def stop(self, process: subprocess.Popen) -> None:
         self.kill_all(process.pid)
-        process.wait()
+        self.reaped(process, block=True)
+        process.returncode = None
         return None
 
     def kill_all(self, pid: int) -> None:
         """Every process the child left: its cgroup's, and its process group."""
         if self.cgroup is not None:
             self.cgroup.kill_all()
-            self.cpu_s = self.cgroup.cpu_seconds()
+            self.cpu_s = max(self.cpu_s, self.cgroup.cpu_seconds())
         kill_group(pid)

@@ -173,8 +173,30 @@ def error_data(exc: BaseException) -> dict:
     return {"type": type(exc).__name__[:100], "message": message}
 
 
-def run_call(plan: Plan, call: Call) -> dict:
-    """Perform one call; return its record (see :func:`run_plan`)."""
+MODES = ("record", "plain", "raise")
+SAMPLE_STRIDE = 997  # of a timed call's output, every 997th value is sent back
+
+
+class NoCounter:
+    """Stands in for :class:`StepCounter` where tracing would distort a timing."""
+
+    steps = 0
+
+    def __enter__(self) -> NoCounter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+
+def run_call(plan: Plan, call: Call, mode: str = "record") -> dict:
+    """Perform one call; return its record (see :func:`run_plan`).
+
+    ``mode`` ``"record"`` counts the Python steps and records NumPy's warnings;
+    ``"plain"`` only calls and returns every ``SAMPLE_STRIDE``-th value of the
+    first output (for a timing: next to nothing to copy); ``"raise"`` makes every floating-point warning an exception
+    (an overflow then fails the call; an underflow to 0 is no error).
+    """
     record: dict = {"result": None, "args_after": None, "refs_before": {}, "warnings": []}
     record.update(error=None, steps=0)
     try:
@@ -185,9 +207,11 @@ def run_call(plan: Plan, call: Call) -> dict:
             for i, (a, spec) in enumerate(zip(args, call.args, strict=True))
             if isinstance(spec, Ref)
         }
-        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
-            warnings.simplefilter("always")
-            with StepCounter() as counter:
+        float_errors = "raise" if mode == "raise" else "warn"
+        errors = {"all": float_errors, "under": "ignore" if mode == "raise" else "warn"}
+        with warnings.catch_warnings(record=True) as caught, np.errstate(**errors):
+            warnings.simplefilter("error" if mode == "raise" else "always")
+            with StepCounter() if mode == "record" else NoCounter() as counter:
                 result = function(*args)
         record["steps"] = counter.steps
         record["warnings"] = [
@@ -196,6 +220,13 @@ def run_call(plan: Plan, call: Call) -> dict:
         ]
         if call.keep:
             plan.kept[call.keep] = result
+        if mode == "plain":  # a timing: a sample of the first output comes back, nothing else
+            first = result[0] if isinstance(result, (tuple, list)) and result else result
+            sample = (
+                np.asarray(first).ravel()[::SAMPLE_STRIDE] if hasattr(first, "ravel") else first
+            )
+            record["result"] = to_data(sample)
+            return record
         record["result"] = to_data(result)
         record["args_after"] = [to_data(a) for a in args]
     except (Exception, SystemExit) as exc:  # SystemExit: a stray exit() in learner code
@@ -203,7 +234,7 @@ def run_call(plan: Plan, call: Call) -> dict:
     return record
 
 
-def run_plan(calls: list[Call], entry_points: EntryPoints) -> list[dict]:
+def run_plan(calls: list[Call], entry_points: EntryPoints, mode: str = "record") -> list[dict]:
     """Perform the calls in order; stop after the first one that raises.
 
     Returns
@@ -218,13 +249,16 @@ def run_plan(calls: list[Call], entry_points: EntryPoints) -> list[dict]:
     plan = Plan(entry_points)
     records = []
     for call in calls:
-        records.append(run_call(plan, call))
+        records.append(run_call(plan, call, mode))
         if records[-1]["error"] is not None:
             break
     return records
 
 
-def run_plans(plans: list[list[Call]], implementations: Mapping[str, object]) -> list[list[dict]]:
-    """Run several plans, each with fresh layer objects."""
+def run_plans(
+    plans: list[list[Call]], implementations: Mapping[str, object], mode: str = "record"
+) -> list[list[dict]]:
+    """Run several plans, each with fresh layer objects (``mode``: see :func:`run_call`)."""
     entry_points = EntryPoints(implementations)
-    return [run_plan(calls, entry_points) for calls in plans]
+    mode = mode if mode in MODES else "record"
+    return [run_plan(calls, entry_points, mode) for calls in plans]

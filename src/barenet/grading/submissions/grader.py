@@ -36,6 +36,7 @@ from barenet.grading.sandboxed.wire import WireError, decode, encode
 from barenet.grading.submissions.outcome import failed_outcome
 from barenet.grading.submissions.report import GradeReport
 from barenet.grading.submissions.response import found_keys, load_failure, records_of
+from barenet.grading.submissions.strict_checks import verified_advice
 from barenet.grading.submissions.text import clean_text
 from barenet.grading.submissions.workdir import (
     bootstrap_code,
@@ -86,8 +87,8 @@ class SubmissionGrader:
             **kwargs,
         )
 
-    def run_child(self, workdir: Path, library: Path) -> ChildOutcome:
-        """Run the child as a user of its own (a fresh uid per submission when root)."""
+    def run_child(self, workdir: Path, library: Path, request: bytes | None = None) -> ChildOutcome:
+        """Run the child as a user of its own (a fresh uid per child when root)."""
         user = self.isolation.child_user(fresh_uid()) if os.geteuid() == 0 else self.user
         argv = [sys.executable, "-I", "-c", bootstrap_code(library), str(workdir)]
         argv += ["{response_fd}", str(user.uid_for_child())]
@@ -96,13 +97,33 @@ class SubmissionGrader:
             workdir,
             self.limits,
             self.isolation,
-            request=self.request,
+            request=self.request if request is None else request,
             extra_ro=(library,),
             user=user,
         )
 
-    def judge(self, name: str, outcome: ChildOutcome) -> GradeReport:
-        """Turn the child's outcome into a report; only a readable response is judged."""
+    def checks_strictly(self, graded: bool) -> bool:
+        """Whether to verify advice: graded strictly, the first exercise, its child answered."""
+        return self.strict and graded and self.exercise == DEFAULT_EXERCISE
+
+    def verified_advice(self, path: Path, scratch: Path, library: Path) -> dict[str, list[str]]:
+        """``--strict``'s advice, each remark verified by a fresh child on a fresh copy."""
+        copies = iter(range(1 << 30))
+
+        def run(calls: list, mode: str) -> ChildOutcome:
+            workdir = scratch / f"check-{next(copies)}"
+            workdir.mkdir()
+            unpack_submission(path, workdir)
+            return self.run_child(workdir, library, encode({"plans": [calls], "mode": mode}))
+
+        return verified_advice(run, self.seed)
+
+    def judge(self, name: str, outcome: ChildOutcome, verified: dict | None = None) -> GradeReport:
+        """Turn the child's outcome into a report; only a readable response is judged.
+
+        Graded strictly, the child's own account of warnings and Python steps is
+        dropped: only ``verified`` advice (and arguments compared here) counts.
+        """
         failure = failed_outcome(outcome, self.limits)
         if failure is not None:
             return self.report(name, failure[0], failure[1])
@@ -118,7 +139,11 @@ class SubmissionGrader:
             return self.report(name, "invalid-submission", load_failure(response["load_error"]))
         keys = found_keys(response)
         records = records_of(response, len(self.plans))
-        result = judge_suite(self.groups, records, self.strict, self.seed, keys, self.exercise)
+        if self.strict:
+            records = [[{**r, "warnings": [], "steps": 0} for r in plan] for plan in records]
+        result = judge_suite(
+            self.groups, records, self.strict, self.seed, keys, self.exercise, verified
+        )
         return self.graded(name, result, keys)
 
     def graded(self, name: str, result: SuiteResult, keys: list[str]) -> GradeReport:
@@ -167,7 +192,12 @@ class SubmissionGrader:
                     path.name, "invalid-submission", f"unsafe or unreadable submission: {exc}"
                 )
             library = install_child_code(scratch / "lib")
-            return self.judge(path.name, self.run_child(workdir, library))
+            outcome = self.run_child(workdir, library)
+            graded = failed_outcome(outcome, self.limits) is None
+            verified = (
+                self.verified_advice(path, scratch, library) if self.checks_strictly(graded) else {}
+            )
+            return self.judge(path.name, outcome, verified)
         except Exception as exc:  # includes RecursionError and MemoryError
             return self.report(path.name, "grader-error", f"{type(exc).__name__}: {exc}")
         finally:
