@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from layer_contract import assert_layer_contract
 
 from barenet.gradcheck import eval_numerical_gradient_array, rel_error
 from barenet.layers import (
@@ -197,23 +198,7 @@ def pairs(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_layers_keep_dtype_never_mutate_and_repeat(dtype):
     for forward, backward, x in pairs(dtype):
-        x0 = x.copy()
-        out, cache = forward(x)
-        assert out.dtype == dtype
-        dout = np.random.default_rng(6).standard_normal(out.shape).astype(dtype)
-        dout0 = dout.copy()
-        cache0 = [np.copy(c) if isinstance(c, np.ndarray) else c for c in cache]
-        first, second = backward(dout, cache), backward(dout, cache)
-        first = first if isinstance(first, tuple) else (first,)
-        second = second if isinstance(second, tuple) else (second,)
-        for a, b in zip(first, second, strict=True):
-            assert a.dtype == dtype
-            np.testing.assert_array_equal(a, b)
-        np.testing.assert_array_equal(x, x0)
-        np.testing.assert_array_equal(dout, dout0)
-        for c, c0 in zip(cache, cache0, strict=True):
-            if isinstance(c, np.ndarray):
-                np.testing.assert_array_equal(c, c0)
+        assert_layer_contract(forward, backward, x, dtype, seed=6)
 
 
 def test_conv_on_channels_last_input_equals_conv_on_contiguous_input():
