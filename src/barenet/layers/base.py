@@ -90,6 +90,13 @@ class Layer:
         """Constructor arguments that rebuild this layer (JSON-serialisable)."""
         return {}
 
+    def _compiled_passes(self, reference: str = "_forward") -> tuple | None:
+        """The compiled ``(forward, backward)`` pair kept as ``_compiled`` by the class that
+        defines the reference pass ``reference``, or ``None``: a subclass with its own
+        pass (a learner's) is always the one that runs."""
+        owner = next(c for c in type(self).__mro__ if reference in vars(c))
+        return vars(owner).get("_compiled")
+
     def param_grads(self, dout: np.ndarray, cache: Cache) -> None:
         """Fill :attr:`grads` without computing the input gradient (for a first layer)."""
         self.backward(dout, cache)

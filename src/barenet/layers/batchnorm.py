@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from barenet.layers import compiled
 from barenet.layers.base import Cache, Layer
 from barenet.layers.norm import check_eps, normalize
 
@@ -201,6 +202,103 @@ def spatial_batchnorm_backward(
     return _batchnorm_backward(dout, cache)
 
 
+def _running_statistics(bn_param: dict, features: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """``bn_param``'s running mean and variance (zeros when absent), checked to be (D,)."""
+    stats = [
+        bn_param.get(key, np.zeros(features, dtype=dtype))
+        for key in ("running_mean", "running_var")
+    ]
+    for key, value in zip(("running_mean", "running_var"), stats, strict=True):
+        if np.shape(value) != (features,):
+            raise ValueError(
+                f"bn_param: {key} must have shape ({features},); got {np.shape(value)}"
+            )
+    return stats[0], stats[1]
+
+
+def compiled_batchnorm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: dict
+) -> tuple[np.ndarray, Cache] | None:
+    """:func:`spatial_batchnorm_forward` in compiled passes (two statistics passes in
+    training, one normalising pass), or ``None`` where they do not apply (see
+    :mod:`barenet.layers.compiled`). ``bn_param`` is checked and updated as there.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H, W), dtype and memory order of ``x``
+    cache : NormCache
+        ``x``, the statistics as (N, C) arrays, ``gamma`` and the training flag.
+    """
+    mode, eps, momentum = _check_bn_param(bn_param)
+    if not (isinstance(x, np.ndarray) and x.ndim == 4 and compiled.compiled_dtype(x)):
+        return None
+    layout = compiled.layout_of(x)
+    if layout is None:
+        return None
+    _check_shapes(x, gamma, beta, 4, "spatial_batchnorm_forward")
+    n, c = x.shape[:2]
+    dtype = x.dtype
+    running_mean, running_var = _running_statistics(bn_param, c, dtype)
+    if mode == "train":
+        x4, count = compiled.channel_view(x, layout), x.size // c
+        sums = compiled.channel_sums(x4, np.zeros((n, c), dtype))
+        mean = (sums.sum(axis=0) / count).astype(dtype)
+        sums = compiled.channel_sums(x4, compiled.per_sample(mean, n, dtype), square=True)
+        var = (sums.sum(axis=0) / count).astype(dtype)
+        inv_std = 1.0 / np.sqrt(var + dtype.type(eps))
+        keep = dtype.type(momentum)
+        bn_param["running_mean"] = keep * running_mean + (1 - keep) * mean
+        bn_param["running_var"] = keep * running_var + (1 - keep) * var
+    else:
+        mean = running_mean.astype(dtype)
+        inv_std = 1.0 / np.sqrt(running_var.astype(dtype) + dtype.type(eps))
+    bn_param.setdefault("running_mean", running_mean)
+    bn_param.setdefault("running_var", running_var)
+    mean, inv_std = (compiled.per_sample(a, n, dtype) for a in (mean, inv_std))
+    g, b = (a.astype(dtype, copy=False) for a in (gamma, beta))
+    out = compiled.normalize(x, layout, mean, inv_std, g, b)
+    return out, compiled.NormCache(x, mean, inv_std, gamma, mode == "train")
+
+
+def compiled_batchnorm_backward(
+    dout: np.ndarray, cache: Cache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`spatial_batchnorm_backward` of a :func:`compiled_batchnorm_forward` cache in
+    two compiled passes (the sums of ``dout`` and ``dout * xhat``, then ``dx``), or
+    ``None`` for another cache.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W), memory order of the cached ``x``
+    dgamma, dbeta : ndarray, shape (C,), dtype of ``gamma``
+    """
+    if not isinstance(cache, compiled.NormCache):
+        return None
+    dout, layout = compiled.backward_input(dout, cache)
+    x, gamma = cache.x, cache.gamma
+    n, c = x.shape[:2]
+    dtype = x.dtype
+    view = compiled.channel_view
+    sum_dout, sum_dout_xhat = compiled.grad_sums(
+        view(dout, layout), view(x, layout), cache.mean, cache.inv_std
+    )
+    dbeta, dgamma = (s.sum(axis=0).astype(dtype) for s in (sum_dout, sum_dout_xhat))
+    scale = gamma.astype(dtype, copy=False) * cache.inv_std[0]
+    if cache.extra:  # training: the statistics depend on x
+        m = dtype.type(x.size // c)
+        mean_dy, mean_dy_xhat = dbeta / m, dgamma / m
+    else:  # the statistics are constants: the layer is affine
+        mean_dy = mean_dy_xhat = np.zeros(c, dtype)
+    dx = compiled.normalize_backward(
+        dout,
+        cache,
+        layout,
+        np.ones(c, dtype),
+        *(compiled.per_sample(a, n, dtype) for a in (mean_dy, mean_dy_xhat, scale)),
+    )
+    return dx, dgamma.astype(gamma.dtype, copy=False), dbeta.astype(gamma.dtype, copy=False)
+
+
 class BatchNorm1d(Layer):
     """Batch normalisation of ``(N, D)`` features, with PyTorch's constructor.
 
@@ -262,12 +360,19 @@ class BatchNorm1d(Layer):
             self.bn_param[key] = np.array(value, dtype=self.dtype)
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
-        """Batch statistics in training mode (updating the running ones), running ones in eval."""
+        """Batch statistics in training mode (updating the running ones), running ones in
+        eval; compiled passes where they apply."""
         self.bn_param["mode"] = "train" if self.training else "test"
-        return self._forward(x, self.params["gamma"], self.params["beta"], self.bn_param)
+        args = (x, self.params["gamma"], self.params["beta"], self.bn_param)
+        passes = self._compiled_passes()
+        result = passes[0](*args) if passes else None
+        return self._forward(*args) if result is None else result
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
-        dx, self.grads["gamma"], self.grads["beta"] = self._backward(dout, cache)
+        passes = self._compiled_passes()
+        result = passes[1](dout, cache) if passes else None
+        result = self._backward(dout, cache) if result is None else result
+        dx, self.grads["gamma"], self.grads["beta"] = result
         return dx
 
     def config(self) -> dict:
@@ -289,3 +394,6 @@ class BatchNorm2d(BatchNorm1d):
 
     _forward = staticmethod(spatial_batchnorm_forward)
     _backward = staticmethod(spatial_batchnorm_backward)
+    # The compiled passes of these two, used where they apply (float32/64, either memory
+    # order); a subclass that defines its own ``_forward`` runs that instead.
+    _compiled = (compiled_batchnorm_forward, compiled_batchnorm_backward)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from barenet.layers import compiled
 from barenet.layers.base import Cache, Layer
 
 
@@ -227,6 +228,133 @@ def spatial_groupnorm_backward(
     return dx, dgamma.reshape(shape).astype(gamma.dtype), dbeta.reshape(shape).astype(gamma.dtype)
 
 
+def compiled_layernorm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
+) -> tuple[np.ndarray, Cache] | None:
+    """:func:`layernorm_forward` in one compiled pass per sample (two statistics sweeps
+    over its row, which stays in cache, and the normalising one), or ``None`` where it
+    does not apply: ``x`` (N, d1, ...) must be C-contiguous, ``gamma`` and ``beta`` of
+    shape ``x.shape[1:]``.
+
+    Returns
+    -------
+    out : ndarray, shape and dtype of ``x``
+    cache : NormCache
+        ``x``, ``mean`` and ``inv_std`` (N,), ``gamma``.
+    """
+    if not (
+        isinstance(x, np.ndarray)
+        and x.ndim >= 2
+        and x.flags.c_contiguous
+        and np.shape(gamma) == np.shape(beta) == x.shape[1:]
+        and compiled.compiled_dtype(x)
+    ):
+        return None
+    dtype, rows = x.dtype, x.reshape(len(x), -1)
+    out = np.empty_like(rows)
+    mean, inv_std = np.empty(len(x), dtype), np.empty(len(x), dtype)
+    g, b = (a.astype(dtype, copy=False).reshape(-1) for a in (gamma, beta))
+    compiled.kernels().layernorm_loop(
+        rows, g, b, dtype.type(1), dtype.type(eps), out, mean, inv_std
+    )
+    return out.reshape(x.shape), compiled.NormCache(x, mean, inv_std, gamma, 0)
+
+
+def compiled_layernorm_backward(
+    dout: np.ndarray, cache: Cache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`layernorm_backward` of a :func:`compiled_layernorm_forward` cache in one
+    compiled pass (each thread's rows add to its own column sums for ``dgamma`` and
+    ``dbeta``), or ``None`` for another cache.
+
+    Returns
+    -------
+    dx : ndarray, shape of ``dout``
+    dgamma, dbeta : ndarray, shape dout.shape[1:], dtype of ``gamma``
+    """
+    if not isinstance(cache, compiled.NormCache):
+        return None
+    x, gamma = cache.x, cache.gamma
+    dtype, n = x.dtype, len(x)
+    rows = x.reshape(n, -1)
+    dout = np.ascontiguousarray(dout, dtype=dtype).reshape(rows.shape)
+    dx = np.empty_like(rows)
+    parts = min(n, 16)  # row chunks, a fixed number: the sums do not depend on the threads
+    dgamma, dbeta = np.empty((parts, rows.shape[1])), np.empty((parts, rows.shape[1]))
+    compiled.kernels().layernorm_backward_loop(
+        dout,
+        rows,
+        cache.mean,
+        cache.inv_std,
+        gamma.astype(dtype, copy=False).reshape(-1),
+        np.empty((n, 2), dtype),
+        dx,
+        dgamma,
+        dbeta,
+    )
+    shape = np.shape(gamma)
+    dgamma, dbeta = (a.sum(axis=0).astype(dtype).reshape(shape) for a in (dgamma, dbeta))
+    return dx.reshape(x.shape), dgamma.astype(gamma.dtype), dbeta.astype(gamma.dtype)
+
+
+def compiled_groupnorm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, G: int, eps: float
+) -> tuple[np.ndarray, Cache] | None:
+    """:func:`spatial_groupnorm_forward` in compiled passes (two statistics passes, one
+    normalising pass), or ``None`` where they do not apply (see
+    :mod:`barenet.layers.compiled`; ``gamma`` and ``beta`` of shape (C,)).
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H, W), dtype and memory order of ``x``
+    cache : NormCache
+        ``x``, each channel's group statistics (N, C), ``gamma``, ``G``.
+    """
+    if not (isinstance(x, np.ndarray) and x.ndim == 4 and compiled.compiled_dtype(x)):
+        return None
+    layout = compiled.layout_of(x)
+    n, c = x.shape[:2]
+    if layout is None or np.shape(gamma) != (c,) or np.shape(beta) != (c,):
+        return None
+    count = _check_groups(x, G) * x.shape[2] * x.shape[3]
+    dtype, x4 = x.dtype, compiled.channel_view(x, layout)
+    mean = compiled.group_means(compiled.channel_sums(x4, np.zeros((n, c), dtype)), G, count, dtype)
+    var = compiled.group_means(compiled.channel_sums(x4, mean, square=True), G, count, dtype)
+    inv_std = 1.0 / np.sqrt(var + dtype.type(eps))
+    g, b = (a.astype(dtype, copy=False) for a in (gamma, beta))
+    out = compiled.normalize(x, layout, mean, inv_std, g, b)
+    return out, compiled.NormCache(x, mean, inv_std, gamma, int(G))
+
+
+def compiled_groupnorm_backward(
+    dout: np.ndarray, cache: Cache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`spatial_groupnorm_backward` of a :func:`compiled_groupnorm_forward` cache in
+    two compiled passes, or ``None`` for another cache.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W), memory order of the cached ``x``
+    dgamma, dbeta : ndarray, shape (C,), dtype of ``gamma``
+    """
+    if not isinstance(cache, compiled.NormCache):
+        return None
+    dout, layout = compiled.backward_input(dout, cache)
+    x, gamma, G = cache.x, cache.gamma, cache.extra
+    dtype, view = x.dtype, compiled.channel_view
+    count = x.size // len(x) // G
+    sum_dout, sum_dout_xhat = compiled.grad_sums(
+        view(dout, layout), view(x, layout), cache.mean, cache.inv_std
+    )
+    g = gamma.astype(dtype, copy=False)
+    # The group sums of dxhat = dout * gamma, and of dxhat * xhat, from the channels' sums.
+    mean_dy = compiled.group_means(sum_dout * g, G, count, dtype)
+    mean_dy_xhat = compiled.group_means(sum_dout_xhat * g, G, count, dtype)
+    dx = compiled.normalize_backward(dout, cache, layout, g, mean_dy, mean_dy_xhat, cache.inv_std)
+    dgamma, dbeta = (s.sum(axis=0).astype(dtype) for s in (sum_dout_xhat, sum_dout))
+    return dx, dgamma.astype(gamma.dtype), dbeta.astype(gamma.dtype)
+
+
 class LayerNorm(Layer):
     """Layer normalisation over a sample's trailing ``normalized_shape`` (all its features).
 
@@ -248,10 +376,15 @@ class LayerNorm(Layer):
         }
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
-        return layernorm_forward(x, self.params["gamma"], self.params["beta"], {"eps": self.eps})
+        """Compiled where that applies, else :func:`layernorm_forward`."""
+        g, b = self.params["gamma"], self.params["beta"]
+        result = compiled_layernorm_forward(x, g, b, self.eps)
+        return layernorm_forward(x, g, b, {"eps": self.eps}) if result is None else result
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
-        dx, self.grads["gamma"], self.grads["beta"] = layernorm_backward(dout, cache)
+        result = compiled_layernorm_backward(dout, cache)
+        result = layernorm_backward(dout, cache) if result is None else result
+        dx, self.grads["gamma"], self.grads["beta"] = result
         return dx
 
     def config(self) -> dict:
@@ -289,11 +422,17 @@ class GroupNorm(Layer):
         self.params = {"gamma": np.ones(c, self.dtype), "beta": np.zeros(c, self.dtype)}
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
+        """Compiled where that applies, else :func:`spatial_groupnorm_forward`."""
         g, b = self.params["gamma"], self.params["beta"]
-        return spatial_groupnorm_forward(x, g, b, self.groups, {"eps": self.eps})
+        result = compiled_groupnorm_forward(x, g, b, self.groups, self.eps)
+        if result is None:
+            return spatial_groupnorm_forward(x, g, b, self.groups, {"eps": self.eps})
+        return result
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
-        dx, self.grads["gamma"], self.grads["beta"] = spatial_groupnorm_backward(dout, cache)
+        result = compiled_groupnorm_backward(dout, cache)
+        result = spatial_groupnorm_backward(dout, cache) if result is None else result
+        dx, self.grads["gamma"], self.grads["beta"] = result
         return dx
 
     def config(self) -> dict:

@@ -13,8 +13,11 @@ PyTorch: rows and columns that no window reaches get no gradient.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from barenet.layers import compiled
 from barenet.layers.base import Cache, Layer
 
 
@@ -215,6 +218,56 @@ def global_avg_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     return dx
 
 
+def compiled_max_pool_forward(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, Cache] | None:
+    """:func:`max_pool_forward` in one compiled pass, or ``None`` where it does not apply.
+
+    It applies to float32 and float64 ``x`` in either memory order (see
+    :mod:`barenet.layers.compiled`) with ``pool_height == pool_width == stride``. The
+    output, the cache and their values are the function form's; ``argmax`` has the
+    output's memory order.
+    """
+    ph, pw, stride = _pool_params(pool_param, np.shape(x))
+    if not (ph == pw == stride < 16 and isinstance(x, np.ndarray) and compiled.compiled_dtype(x)):
+        return None
+    layout = compiled.layout_of(x)
+    if layout is None:
+        return None
+    n, c, h, w = x.shape
+    shape = (n, c, h // ph, w // ph)
+    out = compiled.empty_like_layout(layout, x.dtype, shape)
+    argmax = compiled.empty_like_layout(layout, np.uint8, shape)
+    view = functools.partial(compiled.pool_view, layout=layout)
+    compiled.kernels().max_pool_loop(view(x), ph, view(out), view(argmax))
+    return out, (argmax, x, (ph, pw, stride))
+
+
+def compiled_max_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray | None:
+    """:func:`max_pool_backward` in one compiled pass, or ``None`` where it does not apply
+    (the cache of an overlapping pool, another dtype, a strided input)."""
+    argmax, x, (ph, pw, stride) = cache
+    layout = compiled.layout_of(x)
+    if not (
+        ph == pw == stride
+        and argmax.dtype == np.uint8
+        and layout is not None
+        and isinstance(dout, np.ndarray)
+        and compiled.compiled_dtype(dout)
+    ):
+        return None
+    dtype = dout.dtype
+    dx = compiled.empty_like_layout(layout, dtype)
+    if x.shape[2] % ph or x.shape[3] % ph:  # rows or columns no window reaches
+        dx.fill(0)
+    compiled.kernels().max_pool_backward_loop(
+        compiled.pool_view(compiled.in_layout(dout, layout), layout),
+        compiled.pool_view(compiled.in_layout(argmax, layout), layout),
+        ph,
+        np.array([0, 1], dtype),
+        compiled.pool_view(dx, layout),
+    )
+    return dx
+
+
 class MaxPool2d(Layer):
     """Max pooling over ``kernel_size x kernel_size`` windows (stride defaults to the size).
 
@@ -230,12 +283,14 @@ class MaxPool2d(Layer):
         self.pool_param = {"pool_height": kernel_size, "pool_width": kernel_size, "stride": stride}
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
-        """``x`` (N, C, H, W) -> ``out`` (N, C, Ho, Wo)."""
-        return max_pool_forward(x, self.pool_param)
+        """``x`` (N, C, H, W) -> ``out`` (N, C, Ho, Wo), compiled where that applies."""
+        result = compiled_max_pool_forward(x, self.pool_param)
+        return max_pool_forward(x, self.pool_param) if result is None else result
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
-        """``dx`` (N, C, H, W)."""
-        return max_pool_backward(dout, cache)
+        """``dx`` (N, C, H, W), compiled where that applies."""
+        dx = compiled_max_pool_backward(dout, cache)
+        return max_pool_backward(dout, cache) if dx is None else dx
 
     def config(self) -> dict:
         return {"kernel_size": self.pool_param["pool_height"], "stride": self.pool_param["stride"]}

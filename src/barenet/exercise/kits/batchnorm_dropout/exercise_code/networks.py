@@ -23,6 +23,6 @@ from .layers import (
     spatial_batchnorm_forward,
 )
 
-# barenet-kit: include barenet.layers.batchnorm BatchNorm1d BatchNorm2d
+# barenet-kit: include barenet.layers.batchnorm BatchNorm1d BatchNorm2d without _compiled
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "Dropout", "Flatten", "Linear", "Relu", "Sequential"]
