@@ -24,10 +24,10 @@ from barenet.layers import (
 )
 from barenet.layers.batchnorm import compiled_batchnorm_backward, compiled_batchnorm_forward
 from barenet.layers.norm import (
-    compiled_groupnorm_backward,
     compiled_groupnorm_forward,
     compiled_layernorm_backward,
     compiled_layernorm_forward,
+    compiled_norm_backward,
 )
 from barenet.layers.pool import compiled_max_pool_backward, compiled_max_pool_forward
 
@@ -170,7 +170,7 @@ def test_groupnorm_equals_the_function_form(order, dtype, shape):
     assert memory_order(out) == memory_order(ref_out)
     dout = in_order(rng.standard_normal(shape).astype(dtype), order)
     for got, want in zip(
-        compiled_groupnorm_backward(dout, cache),
+        compiled_norm_backward(dout, cache),
         spatial_groupnorm_backward(dout, ref_cache),
         strict=True,
     ):

@@ -90,6 +90,13 @@ class Layer:
         """Constructor arguments that rebuild this layer (JSON-serialisable)."""
         return {}
 
+    def _workspace(self) -> Workspace:
+        """The arrays this layer's compiled passes reuse from call to call (see
+        :class:`Workspace`), created on first use."""
+        if "workspace" not in vars(self):
+            self.workspace = Workspace()
+        return self.workspace
+
     def _compiled_passes(self, reference: str = "_forward") -> tuple | None:
         """The compiled ``(forward, backward)`` pair kept as ``_compiled`` by the class that
         defines the reference pass ``reference``, or ``None``: a subclass with its own

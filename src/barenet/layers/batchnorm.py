@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from barenet.layers import compiled
-from barenet.layers.base import Cache, Layer
+from barenet.layers.base import Cache, Layer, Workspace
 from barenet.layers.norm import check_eps, normalize
 
 BN_KEYS = {"mode", "eps", "momentum", "running_mean", "running_var"}
@@ -217,17 +217,22 @@ def _running_statistics(bn_param: dict, features: int, dtype) -> tuple[np.ndarra
 
 
 def compiled_batchnorm_forward(
-    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: dict
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    bn_param: dict,
+    workspace: Workspace | None = None,
 ) -> tuple[np.ndarray, Cache] | None:
-    """:func:`spatial_batchnorm_forward` in compiled passes (two statistics passes in
-    training, one normalising pass), or ``None`` where they do not apply (see
-    :mod:`barenet.layers.compiled`). ``bn_param`` is checked and updated as there.
+    """:func:`spatial_batchnorm_forward` in compiled passes (in training, one for the
+    statistics, then one that normalises), or ``None`` where they do not apply (see
+    :mod:`barenet.layers.compiled`). ``bn_param`` is checked and updated as there;
+    ``out`` is reused from ``workspace`` where that is safe.
 
     Returns
     -------
     out : ndarray, shape (N, C, H, W), dtype and memory order of ``x``
     cache : NormCache
-        ``x``, the statistics as (N, C) arrays, ``gamma`` and the training flag.
+        ``x``, the statistics (C,), ``gamma`` and the training flag.
     """
     mode, eps, momentum = _check_bn_param(bn_param)
     if not (isinstance(x, np.ndarray) and x.ndim == 4 and compiled.compiled_dtype(x)):
@@ -237,14 +242,15 @@ def compiled_batchnorm_forward(
         return None
     _check_shapes(x, gamma, beta, 4, "spatial_batchnorm_forward")
     n, c = x.shape[:2]
-    dtype = x.dtype
+    dtype, x4 = x.dtype, compiled.channel_view(x, layout)
     running_mean, running_var = _running_statistics(bn_param, c, dtype)
     if mode == "train":
-        x4, count = compiled.channel_view(x, layout), x.size // c
-        sums = compiled.channel_sums(x4, np.zeros((n, c), dtype))
-        mean = (sums.sum(axis=0) / count).astype(dtype)
-        sums = compiled.channel_sums(x4, compiled.per_sample(mean, n, dtype), square=True)
-        var = (sums.sum(axis=0) / count).astype(dtype)
+        # Each sample's values shifted by its first one; see combine_moments.
+        shift = np.ascontiguousarray(x4[:, 0, :, 0])
+        sums, squares = np.empty((n, c)), np.empty((n, c))
+        compiled.kernels().moments_loop(x4, shift, sums, squares)
+        mean, var = compiled.combine_moments(shift, sums, squares, x.size // (n * c), axis=0)
+        mean, var = mean.astype(dtype), var.astype(dtype)
         inv_std = 1.0 / np.sqrt(var + dtype.type(eps))
         keep = dtype.type(momentum)
         bn_param["running_mean"] = keep * running_mean + (1 - keep) * mean
@@ -254,14 +260,14 @@ def compiled_batchnorm_forward(
         inv_std = 1.0 / np.sqrt(running_var.astype(dtype) + dtype.type(eps))
     bn_param.setdefault("running_mean", running_mean)
     bn_param.setdefault("running_var", running_var)
-    mean, inv_std = (compiled.per_sample(a, n, dtype) for a in (mean, inv_std))
     g, b = (a.astype(dtype, copy=False) for a in (gamma, beta))
-    out = compiled.normalize(x, layout, mean, inv_std, g, b)
+    out = compiled.empty_like_layout(layout, dtype, None, workspace, "out")
+    compiled.kernels().normalize_loop(x4, mean, inv_std, g, b, compiled.channel_view(out, layout))
     return out, compiled.NormCache(x, mean, inv_std, gamma, mode == "train")
 
 
 def compiled_batchnorm_backward(
-    dout: np.ndarray, cache: Cache
+    dout: np.ndarray, cache: Cache, workspace: Workspace | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`spatial_batchnorm_backward` of a :func:`compiled_batchnorm_forward` cache in
     two compiled passes (the sums of ``dout`` and ``dout * xhat``, then ``dx``), or
@@ -277,24 +283,28 @@ def compiled_batchnorm_backward(
     dout, layout = compiled.backward_input(dout, cache)
     x, gamma = cache.x, cache.gamma
     n, c = x.shape[:2]
-    dtype = x.dtype
-    view = compiled.channel_view
-    sum_dout, sum_dout_xhat = compiled.grad_sums(
-        view(dout, layout), view(x, layout), cache.mean, cache.inv_std
-    )
+    dtype, loops = x.dtype, compiled.kernels()
+    dout4, x4 = compiled.channel_view(dout, layout), compiled.channel_view(x, layout)
+    sum_dout, sum_dout_xhat = np.empty((n, c)), np.empty((n, c))
+    loops.grad_sums_loop(dout4, x4, cache.mean, cache.inv_std, sum_dout, sum_dout_xhat)
     dbeta, dgamma = (s.sum(axis=0).astype(dtype) for s in (sum_dout, sum_dout_xhat))
-    scale = gamma.astype(dtype, copy=False) * cache.inv_std[0]
-    if cache.extra:  # training: the statistics depend on x
+    scale = gamma.astype(dtype, copy=False) * cache.inv_std
+    if cache.training:  # the statistics depend on x
         m = dtype.type(x.size // c)
         mean_dy, mean_dy_xhat = dbeta / m, dgamma / m
     else:  # the statistics are constants: the layer is affine
         mean_dy = mean_dy_xhat = np.zeros(c, dtype)
-    dx = compiled.normalize_backward(
-        dout,
-        cache,
-        layout,
+    dx = compiled.empty_like_layout(layout, dtype, None, workspace, "dx")
+    loops.normalize_backward_loop(
+        dout4,
+        x4,
+        cache.mean,
+        cache.inv_std,
         np.ones(c, dtype),
-        *(compiled.per_sample(a, n, dtype) for a in (mean_dy, mean_dy_xhat, scale)),
+        mean_dy,
+        mean_dy_xhat,
+        scale,
+        compiled.channel_view(dx, layout),
     )
     return dx, dgamma.astype(gamma.dtype, copy=False), dbeta.astype(gamma.dtype, copy=False)
 
@@ -365,12 +375,12 @@ class BatchNorm1d(Layer):
         self.bn_param["mode"] = "train" if self.training else "test"
         args = (x, self.params["gamma"], self.params["beta"], self.bn_param)
         passes = self._compiled_passes()
-        result = passes[0](*args) if passes else None
+        result = passes[0](*args, self._workspace()) if passes else None
         return self._forward(*args) if result is None else result
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
         passes = self._compiled_passes()
-        result = passes[1](dout, cache) if passes else None
+        result = passes[1](dout, cache, self._workspace()) if passes else None
         result = self._backward(dout, cache) if result is None else result
         dx, self.grads["gamma"], self.grads["beta"] = result
         return dx

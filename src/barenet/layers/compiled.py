@@ -20,47 +20,25 @@ first time a layer needs them; each loop has one compiled version per dtype.
 from __future__ import annotations
 
 import functools
-from types import SimpleNamespace
+from types import ModuleType
 from typing import NamedTuple
 
 import numpy as np
 
-COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+from barenet.layers.base import Workspace, new_array
 
-LOOPS = (
-    "max_pool_loop",
-    "max_pool_backward_loop",
-    "channel_sums_loop",
-    "normalize_loop",
-    "grad_sums_loop",
-    "normalize_backward_loop",
-    "layernorm_loop",
-    "layernorm_backward_loop",
-)
+COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 @functools.lru_cache(maxsize=1)
-def kernels() -> SimpleNamespace | None:
-    """The loops of :mod:`barenet.layers.kernels` compiled with numba, or ``None``
-    where numba is unavailable.
-
-    Compiled lazily, per dtype, on first call; ``cache=True`` keeps the machine code on
-    disk for the next process where the package's folder (or numba's user cache) is
-    writable. ``error_model="numpy"``: a division by zero gives inf or nan, as in NumPy.
-    """
+def kernels() -> ModuleType | None:
+    """:mod:`barenet.layers.kernels`, whose loops numba compiles per dtype on first call
+    (or loads from its on-disk cache), or ``None`` where numba is unavailable."""
     try:
-        import numba
-
         from barenet.layers import kernels as loops
     except ImportError:
         return None
-    options = {"parallel": True, "fastmath": False, "error_model": "numpy"}
-    try:
-        compile_ = numba.njit(cache=True, **options)
-        return SimpleNamespace(**{name: compile_(getattr(loops, name)) for name in LOOPS})
-    except RuntimeError:  # no writable cache location: compile in every process
-        compile_ = numba.njit(**options)
-        return SimpleNamespace(**{name: compile_(getattr(loops, name)) for name in LOOPS})
+    return loops
 
 
 def compiled_dtype(*arrays: np.ndarray) -> bool:
@@ -99,13 +77,25 @@ def in_layout(a: np.ndarray, layout: Layout) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def empty_like_layout(layout: Layout, dtype, shape: tuple | None = None) -> np.ndarray:
-    """A new array of ``shape`` (default ``layout.shape``) in ``layout``'s memory order."""
+def empty_like_layout(
+    layout: Layout,
+    dtype,
+    shape: tuple | None = None,
+    workspace: Workspace | None = None,
+    name: str = "out",
+) -> np.ndarray:
+    """A new array of ``shape`` (default ``layout.shape``) in ``layout``'s memory order,
+    reused from ``workspace`` under ``name`` when nothing refers to it any more.
+
+    Reuse matters here: a fresh array past glibc's reuse threshold (32 MiB, or less
+    after a trim) is new pages, and on these machines each first write to a page costs
+    about as much as the loops' own pass over it.
+    """
     shape = layout.shape if shape is None else shape
     if layout.channels_last:
         n, c, h, w = shape
-        return np.empty((n, h, w, c), dtype).transpose(0, 3, 1, 2)
-    return np.empty(shape, dtype)
+        return new_array(workspace, name, (n, h, w, c), dtype).transpose(0, 3, 1, 2)
+    return new_array(workspace, name, shape, dtype)
 
 
 def channel_view(a: np.ndarray, layout: Layout) -> np.ndarray:
@@ -127,67 +117,44 @@ def pool_view(a: np.ndarray, layout: Layout) -> np.ndarray:
     return a.reshape(n * c, h, w, 1)
 
 
-def channel_sums(x4: np.ndarray, center: np.ndarray, square: bool = False) -> np.ndarray:
-    """Sum over each ``(n, c)`` of ``x4 - center`` (or its square), float64 (N, C)."""
-    sums = np.empty(center.shape, np.float64)
-    kernels().channel_sums_loop(x4, center, square, sums)
-    return sums
+def combine_moments(
+    shift: np.ndarray, sums: np.ndarray, squares: np.ndarray, count: int, axis: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and biased variance of groups of parts, from each part's shifted sums.
 
+    Part ``i`` (an entry of the (N, C) arrays) holds ``count`` values ``v``, summed as
+    ``sums = sum(v - shift)`` and ``squares = sum((v - shift)^2)``. Each part's mean and
+    sum of squared deviations, then Chan's combination of the parts along ``axis``
+    (their squared deviations, plus ``count`` times the squared distance of each part's
+    mean to the overall mean): no term cancels against another.
 
-def grad_sums(dout4: np.ndarray, x4: np.ndarray, mean, inv_std) -> tuple[np.ndarray, np.ndarray]:
-    """Sums over each ``(n, c)`` of ``dout`` and of ``dout * xhat``, float64 (N, C) each."""
-    sum_dout, sum_dout_xhat = np.empty(mean.shape), np.empty(mean.shape)
-    kernels().grad_sums_loop(dout4, x4, mean, inv_std, sum_dout, sum_dout_xhat)
-    return sum_dout, sum_dout_xhat
-
-
-def per_sample(values: np.ndarray, n: int, dtype) -> np.ndarray:
-    """A per-channel ``(C,)`` array as the loops' per-sample ``(N, C)``, of ``dtype``."""
-    return np.ascontiguousarray(np.broadcast_to(values.astype(dtype, copy=False), (n, values.size)))
+    Returns
+    -------
+    mean, var : float64 arrays, the shape of ``sums`` without ``axis``
+    """
+    part_mean = sums / count
+    part_m2 = np.maximum(squares - sums * part_mean, 0.0)
+    part_mean += shift
+    mean = part_mean.mean(axis=axis)
+    spread = np.square(part_mean - np.expand_dims(mean, axis)).sum(axis=axis)
+    var = (part_m2.sum(axis=axis) + count * spread) / (count * sums.shape[axis])
+    return mean, var
 
 
 class NormCache(NamedTuple):
     """The cache of a compiled normalisation pass: the input and its statistics.
 
-    ``x`` is the layer's input (the backward pass recomputes ``xhat`` from it);
-    ``mean`` and ``inv_std`` (N, C) are per sample and channel, in x's dtype; ``gamma``
-    the layer's scale as given; ``extra``: batch norm's training flag or group norm's G.
+    ``x`` is the layer's input (the backward pass recomputes ``xhat`` from it); ``mean``
+    and ``inv_std`` are of x's dtype, (C,) per channel for batch norm, (N, G) per sample
+    and group for group and layer norm; ``gamma`` is the layer's scale as given;
+    ``training``: whether the statistics came from this batch.
     """
 
     x: np.ndarray
     mean: np.ndarray
     inv_std: np.ndarray
     gamma: np.ndarray
-    extra: bool | int
-
-
-def normalize(x: np.ndarray, layout: Layout, mean, inv_std, gamma, beta) -> np.ndarray:
-    """``(x - mean) * inv_std * gamma + beta`` in x's memory order; ``mean``, ``inv_std``
-    (N, C) and ``gamma``, ``beta`` (C,) of x's dtype."""
-    out = empty_like_layout(layout, x.dtype)
-    kernels().normalize_loop(
-        channel_view(x, layout), mean, inv_std, gamma, beta, channel_view(out, layout)
-    )
-    return out
-
-
-def normalize_backward(
-    dout: np.ndarray, cache: NormCache, layout: Layout, g, mean_dy, mean_dy_xhat, scale
-) -> np.ndarray:
-    """``dx = (dout * g - mean_dy - xhat * mean_dy_xhat) * scale`` in x's memory order."""
-    dx = empty_like_layout(layout, cache.x.dtype)
-    kernels().normalize_backward_loop(
-        channel_view(dout, layout),
-        channel_view(cache.x, layout),
-        cache.mean,
-        cache.inv_std,
-        g,
-        mean_dy,
-        mean_dy_xhat,
-        scale,
-        channel_view(dx, layout),
-    )
-    return dx
+    training: bool
 
 
 def backward_input(dout: np.ndarray, cache: NormCache) -> tuple[np.ndarray, Layout]:
@@ -195,11 +162,3 @@ def backward_input(dout: np.ndarray, cache: NormCache) -> tuple[np.ndarray, Layo
     dtype, and that layout."""
     layout = layout_of(cache.x)
     return in_layout(dout.astype(cache.x.dtype, copy=False), layout), layout
-
-
-def group_means(sums: np.ndarray, groups: int, count: int, dtype) -> np.ndarray:
-    """Per-channel sums (N, C) -> each channel's group mean (N, C) of ``dtype``: the
-    sums of a group's ``C // groups`` channels divided by ``count``."""
-    n, c = sums.shape
-    means = (sums.reshape(n, groups, c // groups).sum(axis=2) / count).astype(dtype)
-    return np.repeat(means, c // groups, axis=1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from barenet.layers import compiled
-from barenet.layers.base import Cache, Layer
+from barenet.layers.base import Cache, Layer, Workspace, new_array
 
 
 def check_eps(param: dict, name: str) -> float:
@@ -228,13 +228,81 @@ def spatial_groupnorm_backward(
     return dx, dgamma.reshape(shape).astype(gamma.dtype), dbeta.reshape(shape).astype(gamma.dtype)
 
 
+def compiled_norm_forward(
+    x: np.ndarray,
+    layout: compiled.Layout,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    G: int,
+    eps: float,
+    workspace: Workspace | None = None,
+) -> tuple[np.ndarray, Cache]:
+    """Group norm of ``x`` (N, C, ...) in ``layout``'s memory order, ``G`` groups of its
+    (C,) channels, in one compiled pass; layer norm is ``G = 1`` on (N, D) features.
+
+    Returns
+    -------
+    out : ndarray, shape, dtype and memory order of ``x``
+    cache : NormCache
+        ``x``, each sample's group statistics (N, G), ``gamma``.
+    """
+    dtype, n = x.dtype, len(x)
+    mean, inv_std = np.empty((n, G), dtype), np.empty((n, G), dtype)
+    g, b = (a.astype(dtype, copy=False).reshape(-1) for a in (gamma, beta))
+    out = compiled.empty_like_layout(layout, dtype, None, workspace, "out")
+    view = compiled.channel_view
+    compiled.kernels().group_norm_loop(
+        view(x, layout), g, b, dtype.type(1), dtype.type(eps), view(out, layout), mean, inv_std
+    )
+    return out, compiled.NormCache(x, mean, inv_std, gamma, True)
+
+
+def compiled_norm_backward(
+    dout: np.ndarray, cache: Cache, workspace: Workspace | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The backward pass of :func:`compiled_norm_forward` in one compiled pass (chunks of
+    samples add to their own sums for ``dgamma`` and ``dbeta``), or ``None`` for another
+    cache.
+
+    Returns
+    -------
+    dx : ndarray, shape and memory order of the cached ``x``
+    dgamma, dbeta : ndarray, shape and dtype of ``gamma``
+    """
+    if not isinstance(cache, compiled.NormCache):
+        return None
+    dout, layout = compiled.backward_input(dout, cache)
+    x, gamma = cache.x, cache.gamma
+    dtype, view = x.dtype, compiled.channel_view
+    parts = min(len(x), 64)  # a fixed number of chunks: the sums do not depend on the threads
+    dgamma = new_array(workspace, "dgamma", (parts, gamma.size), np.float64)
+    dbeta = new_array(workspace, "dbeta", (parts, gamma.size), np.float64)
+    dx = compiled.empty_like_layout(layout, dtype, None, workspace, "dx")
+    compiled.kernels().group_norm_backward_loop(
+        view(dout, layout),
+        view(x, layout),
+        cache.mean,
+        cache.inv_std,
+        gamma.astype(dtype, copy=False).reshape(-1),
+        view(dx, layout),
+        dgamma,
+        dbeta,
+    )
+    shape = np.shape(gamma)
+    dgamma, dbeta = (a.sum(axis=0).astype(dtype).reshape(shape) for a in (dgamma, dbeta))
+    return dx, dgamma.astype(gamma.dtype), dbeta.astype(gamma.dtype)
+
+
 def compiled_layernorm_forward(
-    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    eps: float,
+    workspace: Workspace | None = None,
 ) -> tuple[np.ndarray, Cache] | None:
-    """:func:`layernorm_forward` in one compiled pass per sample (two statistics sweeps
-    over its row, which stays in cache, and the normalising one), or ``None`` where it
-    does not apply: ``x`` (N, d1, ...) must be C-contiguous, ``gamma`` and ``beta`` of
-    shape ``x.shape[1:]``.
+    """:func:`layernorm_forward` in one compiled pass over the rows, or ``None`` where it
+    does not apply: ``x`` (N, d1, ...) must be C-contiguous, float32 or float64,
+    ``gamma`` and ``beta`` of shape ``x.shape[1:]``.
 
     Returns
     -------
@@ -251,20 +319,19 @@ def compiled_layernorm_forward(
     ):
         return None
     dtype, rows = x.dtype, x.reshape(len(x), -1)
-    out = np.empty_like(rows)
+    out = new_array(workspace, "out", rows.shape, dtype)
     mean, inv_std = np.empty(len(x), dtype), np.empty(len(x), dtype)
     g, b = (a.astype(dtype, copy=False).reshape(-1) for a in (gamma, beta))
-    compiled.kernels().layernorm_loop(
-        rows, g, b, dtype.type(1), dtype.type(eps), out, mean, inv_std
-    )
-    return out.reshape(x.shape), compiled.NormCache(x, mean, inv_std, gamma, 0)
+    one, eps = dtype.type(1), dtype.type(eps)
+    compiled.kernels().layernorm_loop(rows, g, b, one, eps, out, mean, inv_std)
+    return out.reshape(x.shape), compiled.NormCache(x, mean, inv_std, gamma, True)
 
 
 def compiled_layernorm_backward(
-    dout: np.ndarray, cache: Cache
+    dout: np.ndarray, cache: Cache, workspace: Workspace | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`layernorm_backward` of a :func:`compiled_layernorm_forward` cache in one
-    compiled pass (each thread's rows add to its own column sums for ``dgamma`` and
+    compiled pass (chunks of rows add to their own column sums for ``dgamma`` and
     ``dbeta``), or ``None`` for another cache.
 
     Returns
@@ -272,15 +339,16 @@ def compiled_layernorm_backward(
     dx : ndarray, shape of ``dout``
     dgamma, dbeta : ndarray, shape dout.shape[1:], dtype of ``gamma``
     """
-    if not isinstance(cache, compiled.NormCache):
+    if not isinstance(cache, compiled.NormCache) or cache.mean.ndim != 1:
         return None
     x, gamma = cache.x, cache.gamma
     dtype, n = x.dtype, len(x)
     rows = x.reshape(n, -1)
     dout = np.ascontiguousarray(dout, dtype=dtype).reshape(rows.shape)
-    dx = np.empty_like(rows)
-    parts = min(n, 16)  # row chunks, a fixed number: the sums do not depend on the threads
-    dgamma, dbeta = np.empty((parts, rows.shape[1])), np.empty((parts, rows.shape[1]))
+    dx = new_array(workspace, "dx", rows.shape, dtype)
+    parts = min(n, 64)  # a fixed number of chunks: the sums do not depend on the threads
+    dgamma = new_array(workspace, "dgamma", (parts, rows.shape[1]), np.float64)
+    dbeta = new_array(workspace, "dbeta", (parts, rows.shape[1]), np.float64)
     compiled.kernels().layernorm_backward_loop(
         dout,
         rows,
@@ -298,61 +366,23 @@ def compiled_layernorm_backward(
 
 
 def compiled_groupnorm_forward(
-    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, G: int, eps: float
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    G: int,
+    eps: float,
+    workspace: Workspace | None = None,
 ) -> tuple[np.ndarray, Cache] | None:
-    """:func:`spatial_groupnorm_forward` in compiled passes (two statistics passes, one
-    normalising pass), or ``None`` where they do not apply (see
-    :mod:`barenet.layers.compiled`; ``gamma`` and ``beta`` of shape (C,)).
-
-    Returns
-    -------
-    out : ndarray, shape (N, C, H, W), dtype and memory order of ``x``
-    cache : NormCache
-        ``x``, each channel's group statistics (N, C), ``gamma``, ``G``.
-    """
+    """:func:`spatial_groupnorm_forward` compiled, or ``None`` where that does not apply
+    (see :mod:`barenet.layers.compiled`; ``gamma`` and ``beta`` of shape (C,))."""
     if not (isinstance(x, np.ndarray) and x.ndim == 4 and compiled.compiled_dtype(x)):
         return None
     layout = compiled.layout_of(x)
-    n, c = x.shape[:2]
+    c = x.shape[1]
     if layout is None or np.shape(gamma) != (c,) or np.shape(beta) != (c,):
         return None
-    count = _check_groups(x, G) * x.shape[2] * x.shape[3]
-    dtype, x4 = x.dtype, compiled.channel_view(x, layout)
-    mean = compiled.group_means(compiled.channel_sums(x4, np.zeros((n, c), dtype)), G, count, dtype)
-    var = compiled.group_means(compiled.channel_sums(x4, mean, square=True), G, count, dtype)
-    inv_std = 1.0 / np.sqrt(var + dtype.type(eps))
-    g, b = (a.astype(dtype, copy=False) for a in (gamma, beta))
-    out = compiled.normalize(x, layout, mean, inv_std, g, b)
-    return out, compiled.NormCache(x, mean, inv_std, gamma, int(G))
-
-
-def compiled_groupnorm_backward(
-    dout: np.ndarray, cache: Cache
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """:func:`spatial_groupnorm_backward` of a :func:`compiled_groupnorm_forward` cache in
-    two compiled passes, or ``None`` for another cache.
-
-    Returns
-    -------
-    dx : ndarray, shape (N, C, H, W), memory order of the cached ``x``
-    dgamma, dbeta : ndarray, shape (C,), dtype of ``gamma``
-    """
-    if not isinstance(cache, compiled.NormCache):
-        return None
-    dout, layout = compiled.backward_input(dout, cache)
-    x, gamma, G = cache.x, cache.gamma, cache.extra
-    dtype, view = x.dtype, compiled.channel_view
-    count = x.size // len(x) // G
-    sum_dout, sum_dout_xhat = compiled.grad_sums(
-        view(dout, layout), view(x, layout), cache.mean, cache.inv_std
-    )
-    g = gamma.astype(dtype, copy=False)
-    # The group sums of dxhat = dout * gamma, and of dxhat * xhat, from the channels' sums.
-    mean_dy = compiled.group_means(sum_dout * g, G, count, dtype)
-    mean_dy_xhat = compiled.group_means(sum_dout_xhat * g, G, count, dtype)
-    dx = compiled.normalize_backward(dout, cache, layout, g, mean_dy, mean_dy_xhat, cache.inv_std)
-    dgamma, dbeta = (s.sum(axis=0).astype(dtype) for s in (sum_dout_xhat, sum_dout))
-    return dx, dgamma.astype(gamma.dtype), dbeta.astype(gamma.dtype)
+    _check_groups(x, G)
+    return compiled_norm_forward(x, layout, gamma, beta, int(G), eps, workspace)
 
 
 class LayerNorm(Layer):
@@ -378,11 +408,11 @@ class LayerNorm(Layer):
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
         """Compiled where that applies, else :func:`layernorm_forward`."""
         g, b = self.params["gamma"], self.params["beta"]
-        result = compiled_layernorm_forward(x, g, b, self.eps)
+        result = compiled_layernorm_forward(x, g, b, self.eps, self._workspace())
         return layernorm_forward(x, g, b, {"eps": self.eps}) if result is None else result
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
-        result = compiled_layernorm_backward(dout, cache)
+        result = compiled_layernorm_backward(dout, cache, self._workspace())
         result = layernorm_backward(dout, cache) if result is None else result
         dx, self.grads["gamma"], self.grads["beta"] = result
         return dx
@@ -424,13 +454,13 @@ class GroupNorm(Layer):
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
         """Compiled where that applies, else :func:`spatial_groupnorm_forward`."""
         g, b = self.params["gamma"], self.params["beta"]
-        result = compiled_groupnorm_forward(x, g, b, self.groups, self.eps)
+        result = compiled_groupnorm_forward(x, g, b, self.groups, self.eps, self._workspace())
         if result is None:
             return spatial_groupnorm_forward(x, g, b, self.groups, {"eps": self.eps})
         return result
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
-        result = compiled_groupnorm_backward(dout, cache)
+        result = compiled_norm_backward(dout, cache, self._workspace())
         result = spatial_groupnorm_backward(dout, cache) if result is None else result
         dx, self.grads["gamma"], self.grads["beta"] = result
         return dx

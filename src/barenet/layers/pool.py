@@ -18,7 +18,7 @@ import functools
 import numpy as np
 
 from barenet.layers import compiled
-from barenet.layers.base import Cache, Layer
+from barenet.layers.base import Cache, Layer, Workspace
 
 
 def _pool_params(pool_param: dict, x_shape: tuple) -> tuple[int, int, int]:
@@ -218,13 +218,15 @@ def global_avg_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     return dx
 
 
-def compiled_max_pool_forward(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, Cache] | None:
+def compiled_max_pool_forward(
+    x: np.ndarray, pool_param: dict, workspace: Workspace | None = None
+) -> tuple[np.ndarray, Cache] | None:
     """:func:`max_pool_forward` in one compiled pass, or ``None`` where it does not apply.
 
     It applies to float32 and float64 ``x`` in either memory order (see
     :mod:`barenet.layers.compiled`) with ``pool_height == pool_width == stride``. The
     output, the cache and their values are the function form's; ``argmax`` has the
-    output's memory order.
+    output's memory order. Arrays are reused from ``workspace`` where that is safe.
     """
     ph, pw, stride = _pool_params(pool_param, np.shape(x))
     if not (ph == pw == stride < 16 and isinstance(x, np.ndarray) and compiled.compiled_dtype(x)):
@@ -234,14 +236,16 @@ def compiled_max_pool_forward(x: np.ndarray, pool_param: dict) -> tuple[np.ndarr
         return None
     n, c, h, w = x.shape
     shape = (n, c, h // ph, w // ph)
-    out = compiled.empty_like_layout(layout, x.dtype, shape)
-    argmax = compiled.empty_like_layout(layout, np.uint8, shape)
+    out = compiled.empty_like_layout(layout, x.dtype, shape, workspace, "out")
+    argmax = compiled.empty_like_layout(layout, np.uint8, shape, workspace, "argmax")
     view = functools.partial(compiled.pool_view, layout=layout)
     compiled.kernels().max_pool_loop(view(x), ph, view(out), view(argmax))
     return out, (argmax, x, (ph, pw, stride))
 
 
-def compiled_max_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray | None:
+def compiled_max_pool_backward(
+    dout: np.ndarray, cache: Cache, workspace: Workspace | None = None
+) -> np.ndarray | None:
     """:func:`max_pool_backward` in one compiled pass, or ``None`` where it does not apply
     (the cache of an overlapping pool, another dtype, a strided input)."""
     argmax, x, (ph, pw, stride) = cache
@@ -255,7 +259,7 @@ def compiled_max_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray | N
     ):
         return None
     dtype = dout.dtype
-    dx = compiled.empty_like_layout(layout, dtype)
+    dx = compiled.empty_like_layout(layout, dtype, None, workspace, "dx")
     if x.shape[2] % ph or x.shape[3] % ph:  # rows or columns no window reaches
         dx.fill(0)
     compiled.kernels().max_pool_backward_loop(
@@ -284,12 +288,12 @@ class MaxPool2d(Layer):
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
         """``x`` (N, C, H, W) -> ``out`` (N, C, Ho, Wo), compiled where that applies."""
-        result = compiled_max_pool_forward(x, self.pool_param)
+        result = compiled_max_pool_forward(x, self.pool_param, self._workspace())
         return max_pool_forward(x, self.pool_param) if result is None else result
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
         """``dx`` (N, C, H, W), compiled where that applies."""
-        dx = compiled_max_pool_backward(dout, cache)
+        dx = compiled_max_pool_backward(dout, cache, self._workspace())
         return max_pool_backward(dout, cache) if dx is None else dx
 
     def config(self) -> dict:
