@@ -131,6 +131,10 @@ class Workspace:
         # reference count is the count of a free array, whatever the Python version.
         self.probe = {"free": np.empty(0)}
 
+    def __getstate__(self) -> dict:
+        """A pickled or copied workspace starts empty: its arrays are scratch."""
+        return {"arrays": {}, "probe": {"free": np.empty(0)}}
+
     def empty(self, name: str, shape: tuple, dtype) -> np.ndarray:
         """An uninitialised array of ``shape`` and ``dtype``, reused when safe."""
         array = self.arrays.get(name)
