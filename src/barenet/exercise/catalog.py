@@ -64,6 +64,13 @@ EXERCISES: dict[str, Exercise] = {
             notebook="3_cifar10.ipynb",
             tasks={},  # the learner writes the notebook's search and training, no library code
         ),
+        Exercise(
+            name="convnet",
+            summary="convolution, max pooling, spatial batch/group norm",
+            folder="convnet",
+            notebook="4_convnet.ipynb",
+            tasks=tasks.CONVNET,
+        ),
     )
 }
 
