@@ -30,32 +30,20 @@ from __future__ import annotations
 import argparse
 import copy
 import resource
-import statistics
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from gemm_speed import gemm_gflops
 
+from barenet.allocator import reuse_freed_memory
 from barenet.app.config import RunConfig
 from barenet.app.factories import lr_schedule, make_model, make_solver
 from barenet.app.run_data import build_data
 from barenet.prediction import predict_dataset
 
 TARGET_GFLOPS = 200.0
-
-
-def gemm_gflops(n: int = 2048, repeats: int = 5) -> float:
-    """Median float32 GFLOP/s of an n x n x n NumPy matrix product."""
-    rng = np.random.default_rng(0)
-    a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
-    a @ b
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - start)
-    return 2 * n**3 / statistics.median(times) / 1e9
 
 
 @contextmanager
@@ -246,8 +234,10 @@ def main(argv=None) -> None:
 
 
 def run(config: RunConfig, args, torch) -> None:
-    gflops = gemm_gflops()
+    freed_reused = reuse_freed_memory()  # for both sides: one process, one allocator
+    gflops = gemm_gflops(2048)
     print(f"float32 GEMM (2048^3, {args.threads} threads): {gflops:.0f} GFLOP/s")
+    print(f"freed memory kept for reuse (glibc mallopt): {freed_reused}")
     start = time.perf_counter()
     data = build_data(config)
     print(f"data: {time.perf_counter() - start:.1f} s (decoding or the cache; not counted)")
