@@ -121,6 +121,7 @@ class TorchRun:
         self.step, self.average = 0, None
         self.best_loss, self.best_state = float("inf"), copy.deepcopy(self.model.state_dict())
         self.val_acc_history: list[float] = []
+        self.epochs_done = 0
 
     def _tensor(self, images: np.ndarray):
         return self.torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
@@ -129,6 +130,11 @@ class TorchRun:
         """One pass over the training batches, then validation (keeping the best)."""
         torch, f = self.torch, self.torch.nn.functional
         self.model.train()
+        # As barenet's Solver: the whitening bias trains for its first epochs only, then
+        # autograd computes nothing below the first trained convolution.
+        bias_epochs = self.config.whitening_bias_epochs
+        if bias_epochs is not None and self.epochs_done >= bias_epochs:
+            self.model[0].bias.requires_grad_(False)
         for batch in self.train_loader:
             if self.schedule is not None:
                 for group in self.opt.param_groups:
@@ -141,6 +147,7 @@ class TorchRun:
             self.opt.step()
             self.step += 1
             self._update_average()
+        self.epochs_done += 1
         with self._evaluation_weights():
             loss, accuracy = self._loss_and_accuracy(self.data.val)
             self.val_acc_history.append(accuracy)
