@@ -1,6 +1,6 @@
 """The ConvNet kit: its starter asks for the convolution, pooling and spatial norms, its
 solution is barenet's, and its regions are the parts ``barenet grade --exercise convnet``
-grades."""
+grades (the batch-norm kit's are checked against its grade here too)."""
 
 from __future__ import annotations
 
@@ -160,16 +160,16 @@ def test_the_solution_kit_computes_what_barenet_does(kits):
             np.testing.assert_array_equal(a, e)
 
 
-def save_cell_keys(kit: Path) -> list[str]:
+def save_cell_keys(kit: Path, notebook: str) -> list[str]:
     """The keys of the notebook's ``save_pickle`` cell, in order."""
-    nb = nbformat.read(kit / NOTEBOOK, as_version=4)
+    nb = nbformat.read(kit / notebook, as_version=4)
     (cell,) = [c.source for c in nb.cells if "save_pickle(" in c.source and c.cell_type == "code"]
     return re.findall(r'"(\w+)": \w+', cell)
 
 
-def with_one_region_left(solution: Path, tmp_path: Path, name: str) -> Path:
+def with_one_region_left(solution: Path, tmp_path: Path, exercise: str, name: str) -> Path:
     """A copy of the solution kit whose ``layers.py`` has only the region ``name`` a TODO."""
-    full = catalog.EXERCISES[EXERCISE]
+    full = catalog.EXERCISES[exercise]
     one = dataclasses.replace(full, tasks={name: full.tasks[name]})
     relative = "exercise_code/layers.py"
     template = (templates_root(full) / relative).read_text(encoding="utf-8")
@@ -180,17 +180,19 @@ def with_one_region_left(solution: Path, tmp_path: Path, name: str) -> Path:
     return kit
 
 
-def test_the_graded_parts_and_the_kits_regions_are_in_step(kits, tmp_path):
-    graded = GRADED_EXERCISES[EXERCISE]
-    assert save_cell_keys(kits["solution"]) == list(graded)  # the notebook saves each part
-    with kit_on_path(kits["solution"]):
+@pytest.mark.parametrize("exercise", ["batchnorm-dropout", EXERCISE])
+def test_the_graded_parts_and_the_kits_regions_are_in_step(exercise, tmp_path):
+    entry, graded = catalog.EXERCISES[exercise], GRADED_EXERCISES[exercise]
+    solution = write_kit(tmp_path / "solution", solutions=True, exercise=exercise)
+    assert save_cell_keys(solution, entry.notebook) == list(graded)  # each part is saved
+    with kit_on_path(solution):
         layers = kit_module("layers")
         assert all(callable(getattr(layers, part, None)) for part in graded)
     # Each region the learner writes is reached by the grade: left alone unwritten, the
     # check fails on it. A region that no graded part reaches would be work no grade sees.
-    for name in catalog.EXERCISES[EXERCISE].tasks:
-        kit = with_one_region_left(kits["solution"], tmp_path, name)
-        result = check_paths([kit], verbose=False, exercise=EXERCISE)
+    for name in entry.tasks:
+        kit = with_one_region_left(solution, tmp_path, exercise, name)
+        result = check_paths([kit], verbose=False, exercise=exercise)
         failed = [line for line in result.lines() if " failed: " in line]
         assert failed and all("is not implemented yet" in line for line in failed), name
 

@@ -52,7 +52,7 @@ EXERCISES: dict[str, Exercise] = {
         ),
         Exercise(
             name="batchnorm-dropout",
-            summary="batch normalisation and dropout, both passes",
+            summary="batch norm, layer norm and dropout, both passes",
             folder="batchnorm_dropout",
             notebook="2_batchnorm_dropout.ipynb",
             tasks=tasks.BATCHNORM_DROPOUT,

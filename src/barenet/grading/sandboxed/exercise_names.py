@@ -41,13 +41,14 @@ ALL_KEYS: tuple[str, ...] = tuple(key for keys in EXERCISE_KEYS.values() for key
 # Each graded exercise (``barenet grade --exercise NAME``) and the parts it asks for:
 # the names and the regions of the kits ``barenet exercise init --exercise NAME`` writes
 # (keep the two in step; tests/grading/test_exercise_convnet_kit.py checks that every
-# region of the ConvNet kit is reached by its grade). Layer norm has its wrapper, and
-# regions in the batch-norm kit, but no exercise grades it yet.
+# region of the batch-norm and ConvNet kits is reached by its grade).
 GRADED_EXERCISES: dict[str, tuple[str, ...]] = {
     "neural-networks": ("Sigmoid", "Relu", "affine_forward", "affine_backward", "SGDMomentum"),
     "batchnorm-dropout": (
         "batchnorm_forward",
         "batchnorm_backward",
+        "layernorm_forward",
+        "layernorm_backward",
         "dropout_forward",
         "dropout_backward",
     ),
