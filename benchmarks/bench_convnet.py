@@ -20,9 +20,11 @@ the resident set of the whole process (both sides and the data). Usage::
 
     python benchmarks/bench_convnet.py [--zip ../shared/data/cifar10-jpg.zip] [--seed 0]
         [--limit N] [--epochs E] [--widths 32 64 128] [--threads 2] [--no-torch]
+        [--curve docs/convnet_cifar10_minutes.png]
 
 ``--limit``, ``--epochs`` and ``--widths`` override the recipe (for quick looks on a
-busy machine); the defaults are the recipe's.
+busy machine); the defaults are the recipe's. ``--curve`` draws each side's validation accuracy
+after every epoch against its own elapsed minutes.
 """
 
 from __future__ import annotations
@@ -30,32 +32,20 @@ from __future__ import annotations
 import argparse
 import copy
 import resource
-import statistics
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from gemm_speed import gemm_gflops
 
+from barenet.allocator import reuse_freed_memory
 from barenet.app.config import RunConfig
 from barenet.app.factories import lr_schedule, make_model, make_solver
 from barenet.app.run_data import build_data
 from barenet.prediction import predict_dataset
 
 TARGET_GFLOPS = 200.0
-
-
-def gemm_gflops(n: int = 2048, repeats: int = 5) -> float:
-    """Median float32 GFLOP/s of an n x n x n NumPy matrix product."""
-    rng = np.random.default_rng(0)
-    a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
-    a @ b
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - start)
-    return 2 * n**3 / statistics.median(times) / 1e9
 
 
 @contextmanager
@@ -130,6 +120,8 @@ class TorchRun:
         self.schedule = lr_schedule(config, len(self.train_loader))
         self.step, self.average = 0, None
         self.best_loss, self.best_state = float("inf"), copy.deepcopy(self.model.state_dict())
+        self.val_acc_history: list[float] = []
+        self.epochs_done = 0
 
     def _tensor(self, images: np.ndarray):
         return self.torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
@@ -138,6 +130,11 @@ class TorchRun:
         """One pass over the training batches, then validation (keeping the best)."""
         torch, f = self.torch, self.torch.nn.functional
         self.model.train()
+        # As barenet's Solver: the whitening bias trains for its first epochs only, then
+        # autograd computes nothing below the first trained convolution.
+        bias_epochs = self.config.whitening_bias_epochs
+        if bias_epochs is not None and self.epochs_done >= bias_epochs:
+            self.model[0].bias.requires_grad_(False)
         for batch in self.train_loader:
             if self.schedule is not None:
                 for group in self.opt.param_groups:
@@ -150,8 +147,10 @@ class TorchRun:
             self.opt.step()
             self.step += 1
             self._update_average()
+        self.epochs_done += 1
         with self._evaluation_weights():
-            loss = self._loss(self.data.val)
+            loss, accuracy = self._loss_and_accuracy(self.data.val)
+            self.val_acc_history.append(accuracy)
             if loss < self.best_loss:
                 self.best_loss, self.best_state = loss, copy.deepcopy(self.model.state_dict())
 
@@ -190,9 +189,10 @@ class TorchRun:
             for batch in loader:
                 yield np.asarray(batch["label"]), self.model(self._tensor(batch["image"])).numpy()
 
-    def _loss(self, loader) -> float:
-        torch, total, seen = self.torch, 0.0, 0
+    def _loss_and_accuracy(self, loader) -> tuple[float, float]:
+        torch, total, seen, correct = self.torch, 0.0, 0, 0
         for labels, logits in self._logits(loader):
+            correct += int(np.sum(logits.argmax(axis=1) == labels))
             loss = torch.nn.functional.cross_entropy(
                 torch.from_numpy(logits),
                 torch.from_numpy(labels.astype(np.int64)),
@@ -201,7 +201,7 @@ class TorchRun:
             )
             total, seen = total + float(loss), seen + len(labels)
         reg = self.config.reg * sum(float((w.detach() ** 2).sum()) for w in self.decayed)
-        return total / seen + reg
+        return total / seen + reg, correct / seen
 
     def test(self) -> tuple[float, float]:
         """(accuracy averaged over the views, accuracy of the images alone), best weights."""
@@ -236,6 +236,9 @@ def main(argv=None) -> None:
     parser.add_argument("--widths", type=int, nargs="+", help="default: the recipe's")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-torch", dest="torch", action="store_false")
+    parser.add_argument(
+        "--curve", type=Path, help="write validation accuracy against minutes to this PNG"
+    )
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k) for k in ("limit", "epochs", "widths") if getattr(args, k)}
     config = RunConfig.recipe(
@@ -246,8 +249,10 @@ def main(argv=None) -> None:
 
 
 def run(config: RunConfig, args, torch) -> None:
-    gflops = gemm_gflops()
+    freed_reused = reuse_freed_memory()  # for both sides: one process, one allocator
+    gflops = gemm_gflops(2048)
     print(f"float32 GEMM (2048^3, {args.threads} threads): {gflops:.0f} GFLOP/s")
+    print(f"freed memory kept for reuse (glibc mallopt): {freed_reused}")
     start = time.perf_counter()
     data = build_data(config)
     print(f"data: {time.perf_counter() - start:.1f} s (decoding or the cache; not counted)")
@@ -257,15 +262,23 @@ def run(config: RunConfig, args, torch) -> None:
     twin = TorchRun(config, model, data, torch) if torch else None
     seconds["barenet"] += time.perf_counter() - start
 
-    def torch_epoch(solver) -> None:
-        began = time.perf_counter()
-        twin.epoch()
-        seconds["pytorch"] += time.perf_counter() - began
-        print(f"  epoch {solver.epoch}: barenet val acc {solver.val_acc_history[-1]:.4f}")
+    curves = {"barenet": ([], []), "pytorch": ([], [])}
 
-    solver = make_solver(
-        config, model, data, verbose=False, on_epoch_end=torch_epoch if twin else None
-    )
+    def epoch_end(solver) -> None:
+        elapsed = seconds["barenet"] + time.perf_counter() - began - seconds["pytorch"]
+        curves["barenet"][0].append(elapsed / 60)
+        curves["barenet"][1].append(solver.val_acc_history[-1])
+        line = f"  epoch {solver.epoch}: barenet val acc {solver.val_acc_history[-1]:.4f} at {elapsed:.0f} s"
+        if twin:
+            started = time.perf_counter()
+            twin.epoch()
+            seconds["pytorch"] += time.perf_counter() - started
+            curves["pytorch"][0].append(seconds["pytorch"] / 60)
+            curves["pytorch"][1].append(twin.val_acc_history[-1])
+            line += f"; pytorch {twin.val_acc_history[-1]:.4f} at {seconds['pytorch']:.0f} s"
+        print(line, flush=True)
+
+    solver = make_solver(config, model, data, verbose=False, on_epoch_end=epoch_end)
     began = time.perf_counter()
     solver.train(epochs=config.epochs, patience=None)
     result = predict_dataset(model, data.test_views)
@@ -276,6 +289,20 @@ def run(config: RunConfig, args, torch) -> None:
         accuracy["pytorch"] = twin.test()
         seconds["pytorch"] += time.perf_counter() - began
     report(config, gflops, seconds, accuracy)
+    if args.curve:
+        write_curve(args.curve, curves, config, gflops)
+
+
+def write_curve(path: Path, curves: dict, config: RunConfig, gflops: float) -> None:
+    """Validation accuracy per epoch against each side's own elapsed minutes."""
+    from barenet.plots import plot_accuracy_vs_minutes
+
+    shown = {side: curve for side, curve in curves.items() if curve[0]}
+    title = (
+        f"CIFAR-10, widths {config.widths}, {config.epochs} epochs, seed {config.seed} "
+        f"(GEMM {gflops:.0f} GFLOP/s)"
+    )
+    print(f"curve: {plot_accuracy_vs_minutes(shown, path, title=title, target=0.85)}")
 
 
 def report(config: RunConfig, gflops: float, seconds: dict, accuracy: dict) -> None:

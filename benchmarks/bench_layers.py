@@ -29,32 +29,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 import tracemalloc
 
 import numpy as np
 from bench_train_step import alternate, blas_threads, ratio_summary
+from gemm_speed import gemm_gflops
 
 import barenet as bn
 import barenet.layers as L
+from barenet.allocator import reuse_freed_memory
 
 
 def channels_last(x: np.ndarray) -> np.ndarray:
     """The same (N, C, H, W) array with channels-last memory, as barenet's conv writes it."""
     return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-
-
-def gemm_gflops(n: int = 2048, repeats: int = 5) -> float:
-    """Median float32 GFLOP/s of an n x n x n NumPy matrix product."""
-    rng = np.random.default_rng(0)
-    a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
-    a @ b
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - start)
-    return 2 * n**3 / statistics.median(times) / 1e9
 
 
 def layer_cases(batch: int):
@@ -254,7 +242,7 @@ def run(args: argparse.Namespace) -> None:
         print("PyTorch not installed: barenet's times only (pip install torch==2.13.0).")
     if torch:
         torch.set_num_threads(args.threads)
-    gemm = gemm_gflops()
+    gemm = gemm_gflops(2048)
     print(f"float32 matrix product (2048^3, NumPy): {gemm:.1f} GFLOP/s")
     print(
         f"batch {args.batch}, float32; {args.blocks} alternating blocks of {args.steps} calls; "
@@ -307,6 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
+    reuse_freed_memory()  # as `barenet train` does; one process, so for both libraries
     with threadpool_limits(limits=args.threads):
         run(args)
 

@@ -111,3 +111,60 @@ def loss_curves_figure(curves: dict[str, list[float]], title: str = "") -> Figur
     if title:
         ax.set_title(title)
     return fig
+
+
+def plot_accuracy_vs_minutes(
+    curves: dict[str, tuple[list[float], list[float]]],
+    path: str | os.PathLike,
+    title: str = "",
+    target: float | None = None,
+) -> Path:
+    """Draw :func:`accuracy_vs_minutes_figure` into a PNG at ``path``; returns the path."""
+    return _save(accuracy_vs_minutes_figure(curves, title, target), path)
+
+
+def accuracy_vs_minutes_figure(
+    curves: dict[str, tuple[list[float], list[float]]],
+    title: str = "",
+    target: float | None = None,
+) -> Figure:
+    """Accuracy against wall time, one curve per run: what a time budget buys.
+
+    Parameters
+    ----------
+    curves : dict
+        Legend label -> ``(minutes, accuracy)``: two lists of floats of one length,
+        the time elapsed at each evaluation and the accuracy (0..1) measured then.
+    title : str
+        Plot title.
+    target : float, optional
+        An accuracy (0..1) drawn as a horizontal line.
+
+    Returns
+    -------
+    Figure
+
+    Raises
+    ------
+    ValueError
+        When a curve's two lists differ in length.
+    """
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    for index, (label, (minutes, accuracy)) in enumerate(curves.items()):
+        if len(minutes) != len(accuracy):
+            raise ValueError(
+                f"curves[{label!r}]: {len(minutes)} times but {len(accuracy)} accuracies"
+            )
+        percent = [100 * a for a in accuracy]
+        ax.plot(minutes, percent, label=label, **_style(index, len(minutes)))
+    if target is not None:
+        ax.axhline(100 * target, color="grey", linewidth=0.8, label=f"target {target:.0%}")
+    ax.set_xlabel("Minutes")
+    ax.set_ylabel("Accuracy (%)")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(loc="best")
+    if title:
+        ax.set_title(title)
+    return fig

@@ -82,11 +82,21 @@ def batch_outputs(
             if len(logits) == 1:
                 yield labels, logits[0], logits[0]
                 continue
-            probabilities = sum(np.exp(log_softmax(v)) for v in logits) / len(logits)
-            yield labels, np.log(probabilities), logits[0]
+            yield labels, log_mean_softmax(logits), logits[0]
     finally:
         if hasattr(model, "train"):
             model.train(was_training)
+
+
+def log_mean_softmax(logits: Sequence[np.ndarray]) -> np.ndarray:
+    """``log(mean over views of softmax(logits))``, (B, C), without underflow.
+
+    Computed as a log-sum-exp over the views' log-softmaxes, so a probability too
+    small for floating point gives a very negative score, never ``log(0) = -inf``.
+    """
+    stacked = np.stack([log_softmax(v) for v in logits])  # (V, B, C)
+    top = stacked.max(axis=0)
+    return top + np.log(np.exp(stacked - top).mean(axis=0))
 
 
 def predict_dataset(model, views: Sequence[Iterable[dict]]) -> Predictions:

@@ -8,6 +8,9 @@ It fits the ``Network`` contract, so ``Solver``, the optimizers and
   ``W1``, ``b1``, a batch norm after it ``gamma2``, ``beta2``, the linear layer after
   that ``W3``, ``b3``. The keys depend only on the list of layers, so they are stable
   across runs, saves and loads. ``grads`` has the same keys after ``backward``.
+* ``frozen`` is a set of parameter keys left as they are: ``backward`` gives them no
+  gradient (and stops below the lowest layer that still trains), and the optimizers
+  skip them. A recipe may train a parameter for its first epochs only.
 * ``buffers`` holds what is saved but not trained: batch norm's running statistics,
   ``running_mean2``, ``running_var2``. ``train()`` / ``eval()`` switch every layer
   (batch statistics or running ones, dropout on or off).
@@ -129,7 +132,14 @@ class Sequential(Network):
             self.params.update({key: local[name] for name, key in self.keys[-1].items()})
         first = next(iter(self.params.values()), np.zeros(0, np.float32))
         self.dtype = np.dtype(dtype) if dtype is not None else first.dtype
-        self.first_param_layer = next((i for i, keys in enumerate(self.keys) if keys), None)
+        self.frozen: set[str] = set()
+
+    @property
+    def first_param_layer(self) -> int | None:
+        """Index of the lowest layer with a parameter that is not frozen (None if none)."""
+        return next(
+            (i for i, keys in enumerate(self.keys) if set(keys.values()) - self.frozen), None
+        )
 
     @property
     def buffers(self) -> dict[str, np.ndarray]:
@@ -167,19 +177,23 @@ class Sequential(Network):
     def backward(self, dout: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients of every parameter from the loss's gradient wrt the outputs.
 
-        The first layer with parameters computes only its parameters' gradients, and
-        the layers below it nothing: no input gradient is needed there.
+        The first layer with parameters to train computes only its parameters'
+        gradients, and the layers below it nothing: no input gradient is needed there.
+        Frozen parameters get no gradient.
         """
         self.grads = {}
-        if self.first_param_layer is None:
+        first = self.first_param_layer
+        if first is None:
             return self.grads
-        for i in range(len(self.layers) - 1, self.first_param_layer - 1, -1):
+        for i in range(len(self.layers) - 1, first - 1, -1):
             layer, cache = self.layers[i], self.cache[f"layer{i + 1}"]
-            if i == self.first_param_layer and hasattr(layer, "param_grads"):
+            if i == first and hasattr(layer, "param_grads"):
                 layer.param_grads(dout, cache)
             else:
                 dout = layer.backward(dout, cache)
             for name, key in self.keys[i].items():
+                if key in self.frozen:
+                    continue
                 grad = layer.grads[name]
                 if self.reg and name == "W":
                     grad = grad + (2 * self.reg) * self.params[key]

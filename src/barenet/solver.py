@@ -57,6 +57,11 @@ class Solver:
         validation: the best parameters kept and restored are averaged ones (a model's
         ``buffers``, batch norm's running statistics, are the live ones). ``None`` (the
         default): no average.
+    train_epochs : dict, optional
+        Parameter key -> the number of epochs it is trained for, counted from the
+        first: from then on it is in the model's ``frozen`` set (see
+        :class:`barenet.Sequential`), so it keeps its value and ``backward`` may stop
+        lower. ``{'b1': 3}``: the first layer's bias trains for three epochs.
 
     Attributes
     ----------
@@ -94,6 +99,7 @@ class Solver:
         on_epoch_end: Callable[[Solver], None] | None = None,
         lr_schedule: Callable[[int], float] | None = None,
         weight_average: float | None = None,
+        train_epochs: dict[str, int] | None = None,
     ):
         if int(print_every) < 1:
             raise ValueError(f"print_every must be >= 1, got {print_every!r}")
@@ -103,6 +109,7 @@ class Solver:
             raise ValueError(
                 f"lr_schedule must be callable as lr_schedule(step), got {lr_schedule!r}"
             )
+        self.train_epochs = self._checked_train_epochs(model, train_epochs or {})
         self.model = model
         self.train_dataloader = train_dataloader
         self.val_dataloader = val_dataloader
@@ -154,6 +161,31 @@ class Solver:
             "epoch": self.best_epoch,
         }
 
+    @staticmethod
+    def _checked_train_epochs(model, train_epochs: dict) -> dict[str, int]:
+        if train_epochs and not isinstance(getattr(model, "frozen", None), set):
+            raise ValueError(
+                "train_epochs needs a model with a `frozen` set of parameter keys "
+                f"(a barenet.Sequential); {type(model).__name__} has none"
+            )
+        unknown = set(train_epochs) - set(model.params)
+        if unknown:
+            raise ValueError(
+                f"train_epochs: unknown parameter keys {sorted(unknown)}; "
+                f"the model's are {sorted(model.params)}"
+            )
+        for key, epochs in train_epochs.items():
+            if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 0:
+                raise ValueError(f"train_epochs[{key!r}] must be an int >= 0, got {epochs!r}")
+        return {key: int(epochs) for key, epochs in train_epochs.items()}
+
+    def _freeze_finished(self) -> None:
+        """Put the parameters whose training epochs are over into ``model.frozen``."""
+        if not self.train_epochs:
+            return
+        done = {key for key, epochs in self.train_epochs.items() if self.epoch >= epochs}
+        self.model.frozen = (self.model.frozen - set(self.train_epochs)) | done
+
     def _set_mode(self, training: bool) -> None:
         if hasattr(self.model, "train"):
             self.model.train(training)
@@ -181,6 +213,7 @@ class Solver:
     def _train_epoch(self) -> tuple[float, float]:
         """One pass of updates over the training data; returns (mean loss, accuracy)."""
         self._set_mode(True)
+        self._freeze_finished()
         total_loss, correct, seen = 0.0, 0, 0
         bar = self._batches(self.train_dataloader, f"epoch {self.epoch + 1}")
         for i, batch in enumerate(bar):

@@ -135,6 +135,12 @@ class WhitenedConvNet(Sequential):
         h, w, c = self.settings["input_shape"]
         return h * w * c
 
+    @property
+    def whitening_bias_key(self) -> str:
+        """The whitening bias's key in :attr:`params` (``'b1'``)."""
+        index = self.layers.index(self.whitening)
+        return self.keys[index]["b"]
+
     def fit_whitening(self, images: np.ndarray) -> WhitenedConvNet:
         """Fit the whitening filters on training images ``(N, H, W, C)``, preprocessed as
         the network will see them; returns self."""

@@ -40,8 +40,10 @@ def test_evaluate_prints_the_test_accuracy_the_run_recorded(workdir, capsys):
 
 def test_a_run_interrupted_and_resumed_ends_as_the_uninterrupted_run(workdir, monkeypatch):
     # The digits recipe warms up and decays the learning rate per update; the average
-    # of the weights and batch norm's statistics must come back too.
+    # of the weights and batch norm's statistics must come back too, and the whitening
+    # bias, trained in the first epoch only, stays frozen after the resume.
     recipe = ["--epochs", 3, "--weight-average", "0.9", "--label-smoothing", "0.1"]
+    recipe += ["--whitening-bias-epochs", 1]
     assert train(*recipe, "--out", "straight") == 0
     epoch = Solver._train_epoch
     calls = []
@@ -85,11 +87,13 @@ def test_the_run_settings_reach_the_solver():
     config = RunConfig.recipe(
         "digits", model="convnet", limit=200, batch_size=50, epochs=4, warmup_epochs=1.0,
         lr_final=0.1, label_smoothing=0.2, weight_average=0.95, widths=[4],
+        whitening_bias_epochs=2,
     )  # fmt: skip
     data = build_data(config)
     assert data.train.dataset[0]["image"].shape == (8, 8, 1)  # images, not flat vectors
     solver = make_solver(config, _net(config, data), data, verbose=False)
     assert solver.loss_func.smoothing == 0.2 and solver.weight_average == 0.95
+    assert solver.train_epochs == {"b1": 2}  # the whitening layer's bias
     schedule = solver.lr_schedule
     assert (schedule.total_steps, schedule.warmup_steps) == (16, 4)
     assert (schedule.decay, schedule.final_factor) == ("linear", 0.1)
@@ -113,6 +117,7 @@ def _net(config, data):
         ({"weight_average": 1.0}, r"--weight-average must be in \[0, 1\)"),
         ({"lr_schedule": "step"}, "--lr-schedule must be one of none, linear, cosine"),
         ({"widths": []}, "--widths must be ints >= 1"),
+        ({"whitening_bias_epochs": -1}, "--whitening-bias-epochs must be >= 0"),
     ],
 )
 def test_bad_recipe_settings_name_their_option(changes, message):

@@ -168,3 +168,22 @@ def test_load_rejects_a_file_that_is_not_a_saved_net(tmp_path):
     np.savez(tmp_path / "other.npz", W1=np.zeros((2, 2)))
     with pytest.raises(ValueError, match="is not a ClassificationNet saved by barenet"):
         bn.ClassificationNet.load(tmp_path / "other.npz")
+
+
+def test_views_average_softmax_probabilities_without_log_of_zero():
+    import warnings
+
+    from barenet.prediction import log_mean_softmax
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 5, 4))
+    expected = np.log(
+        (np.exp(a) / np.exp(a).sum(1, keepdims=True) + np.exp(b) / np.exp(b).sum(1, keepdims=True))
+        / 2
+    )
+    np.testing.assert_allclose(log_mean_softmax([a, b]), expected, rtol=1e-12)
+    extreme = np.array([[0.0, -2000.0]])  # class 1's probability underflows to 0 in both views
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = log_mean_softmax([extreme, extreme])
+    assert np.isfinite(scores).all() and scores[0, 1] == pytest.approx(-2000.0)

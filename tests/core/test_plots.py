@@ -33,3 +33,28 @@ def test_history_legends_are_placed_best():
     for ax in fig.axes:
         assert ax.get_legend()._loc == BEST
         assert len(set(styles(ax))) == 2
+
+
+def test_accuracy_vs_minutes_writes_a_png_with_one_line_per_run_and_the_target(tmp_path):
+    from PIL import Image
+
+    from barenet.plots import accuracy_vs_minutes_figure, plot_accuracy_vs_minutes
+
+    curves = {"barenet": ([1.5, 3.0, 4.5], [0.5, 0.7, 0.8]), "PyTorch": ([1.0, 2.0], [0.6, 0.75])}
+    fig = accuracy_vs_minutes_figure(curves, target=0.85)
+    (ax,) = fig.axes
+    assert [list(line.get_ydata()) for line in ax.lines[:2]] == [[50, 70, 80], [60, 75]]
+    assert list(ax.lines[2].get_ydata()) == [85, 85]  # the target line
+    assert ax.get_legend()._loc == BEST
+    path = plot_accuracy_vs_minutes(curves, tmp_path / "curve.png", title="t")
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (700, 450)
+
+
+def test_accuracy_vs_minutes_refuses_lists_of_different_lengths():
+    import pytest
+
+    from barenet.plots import accuracy_vs_minutes_figure
+
+    with pytest.raises(ValueError, match=r"curves\['a'\]: 2 times but 1 accuracies"):
+        accuracy_vs_minutes_figure({"a": ([1.0, 2.0], [0.5])})

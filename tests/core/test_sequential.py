@@ -288,3 +288,80 @@ def test_conv2d_reuses_its_buffers_only_when_nothing_holds_them():
     out3, _ = layer.forward(x1)  # nothing holds the last step's arrays: reused
     np.testing.assert_array_equal(out3, kept_out)
     assert out3.ctypes.data == address
+
+
+def test_frozen_first_layer_gets_no_gradient_and_no_input_gradient_is_computed_below():
+    net = small_model()
+    rng = np.random.default_rng(5)
+    X, dout = rng.standard_normal((2, 3, 6, 8)), rng.standard_normal((2, 3))
+    net.forward(X)
+    full = {k: v.copy() for k, v in net.backward(dout).items()}
+    calls = []
+    conv2 = net.layers[4]
+    conv2.backward = lambda *a: calls.append("dx") or Conv2d.backward(conv2, *a)
+    net.frozen = {"W1", "b1", "gamma2", "beta2"}  # the first conv and its batch norm
+    assert net.first_param_layer == 4
+    net.forward(X)
+    grads = net.backward(dout)
+    assert set(grads) == set(full) - net.frozen
+    assert calls == []  # the lowest trained layer computes only its parameters' gradients
+    for key, grad in grads.items():
+        np.testing.assert_allclose(grad, full[key], rtol=1e-12, err_msg=key)
+    net.frozen = {"b1"}  # one of a layer's two: the layer still trains, the key is left out
+    net.forward(X)
+    assert set(net.backward(dout)) == set(full) - {"b1"}
+
+
+def test_optimizers_leave_frozen_parameters_alone():
+    net = small_model()
+    X, y = np.random.default_rng(6).standard_normal((4, 3, 6, 8)), np.array([0, 1, 2, 0])
+    net.frozen = {"W1"}
+    before = {k: v.copy() for k, v in net.params.items()}
+    for optimizer in (bn.SGD, bn.SGDMomentum, bn.Adam):
+        opt = optimizer(net, None, learning_rate=1e-2)
+        net.loss(X, y)
+        opt.step()
+    np.testing.assert_array_equal(net.params["W1"], before["W1"])
+    assert not np.array_equal(net.params["W3"], before["W3"])
+
+
+def test_solver_trains_a_parameter_for_its_first_epochs_only():
+    rng = np.random.default_rng(11)
+    images = rng.standard_normal((32, 8, 8, 3)).astype(np.float32)
+    labels = (images[:, :4].mean(axis=(1, 2, 3)) > 0).astype(np.int64)
+    data = bn.ArrayDataset(images, labels)
+    net = bn.Sequential(
+        ChannelsFirst(), Conv2d(3, 4, 3, padding=1, seed=0), Relu(), GlobalAvgPool2d(),
+        Linear(4, 2, seed=1),
+    )  # fmt: skip
+    seen = []
+    solver = bn.Solver(
+        net, bn.DataLoader(data, batch_size=16), bn.DataLoader(data, batch_size=32),
+        learning_rate=0.1, optimizer=bn.SGD, verbose=False, train_epochs={"b1": 2},
+        on_epoch_end=lambda s: seen.append(s.model.params["b1"].copy()),
+    )  # fmt: skip
+    solver.train(epochs=4)
+    assert not np.array_equal(seen[0], seen[1])  # trained in epochs 1 and 2
+    np.testing.assert_array_equal(seen[1], seen[2])  # frozen from epoch 3 on
+    np.testing.assert_array_equal(seen[2], seen[3])
+    assert net.frozen == {"b1"}
+
+
+@pytest.mark.parametrize(
+    "model,train_epochs,match",
+    [
+        ("sequential", {"W9": 1}, r"unknown parameter keys \['W9'\]"),
+        ("sequential", {"b1": 1.5}, r"train_epochs\['b1'\] must be an int >= 0"),
+        ("sequential", {"b1": -1}, r"train_epochs\['b1'\] must be an int >= 0"),
+        ("classification", {"b1": 1}, "needs a model with a `frozen` set"),
+    ],
+)
+def test_solver_refuses_bad_train_epochs(model, train_epochs, match):
+    net = (
+        bn.Sequential(Linear(4, 2, seed=0))
+        if model == "sequential"
+        else bn.ClassificationNet(input_size=4, hidden_size=3, num_classes=2)
+    )
+    data = bn.DataLoader(bn.ArrayDataset(np.zeros((2, 4), np.float32), np.zeros(2, int)), 2)
+    with pytest.raises(ValueError, match=match):
+        bn.Solver(net, data, data, verbose=False, train_epochs=train_epochs)

@@ -162,6 +162,8 @@ def dropout_backward(dout, cache):
 BATCHNORM_DROPOUT_KEYS = (
     "batchnorm_forward",
     "batchnorm_backward",
+    "layernorm_forward",
+    "layernorm_backward",
     "dropout_forward",
     "dropout_backward",
 )

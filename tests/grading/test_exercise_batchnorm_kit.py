@@ -1,4 +1,5 @@
-"""The batch-norm-and-dropout kit: its starter asks for the four passes, its solution is barenet's."""
+"""The batch-norm-and-dropout kit: its starter asks for batch norm, layer norm and dropout, its
+solution is barenet's, and ``barenet grade --exercise batchnorm-dropout`` grades all three."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def kits(tmp_path_factory) -> dict[str, Path]:
     }
 
 
-def test_the_starter_asks_for_the_four_passes_and_hides_them(kits):
+def test_the_starter_asks_for_the_six_passes_and_hides_them(kits):
     layers = (kits["starter"] / "exercise_code/layers.py").read_text()
     assert re.findall(r"# TODO: (\w+)\.", layers) == TITLES
     assert "def normalize" not in layers and "# >>> exercise" not in layers
@@ -107,6 +108,10 @@ def test_the_solution_notebook_runs_on_cifar10(kits, small_cifar10, tmp_path, mo
     errors = [float(e) for e in re.findall(r"error: ([\d.e+-]+)", text)]
     assert len(errors) == 10 and max(errors) < 1e-6, text
     assert text.count("test mode is the identity: True") == 3
+    # The test cells: batch norm's six tests, layer norm's four, dropout's four.
+    for tests in ("6/6", "4/4"):
+        assert f"Tests passed: {tests}" in text
+    assert text.count("Score: 100/100") == 3 and "LayerNormBackwardTestDx passed." in text
     std = float(re.search(r"test mode, running statistics: mean -?[\d.]+, std ([\d.]+)", text)[1])
     assert std == pytest.approx(1.0, abs=0.05)
     for name in ("without batch norm", "with batch norm"):
@@ -131,7 +136,12 @@ def test_barenet_check_scores_the_solution_100_and_the_starter_0(kits, capsys):
     assert "Note:" not in out and out.splitlines()[-1] == "Score: 100/100"
     assert main(["check", str(kits["starter"]), "--exercise", EXERCISE]) == 1
     out = capsys.readouterr().out
-    assert out.splitlines()[-1] == "Score: 0/100" and "not implemented yet" in out
+    assert out.splitlines()[-1] == "Score: 0/100"
+    test_lines = [
+        line for line in out.splitlines() if re.match(r"\w+Test\w* (passed|failed)", line)
+    ]
+    assert len(test_lines) == 14 and all("not implemented yet" in line for line in test_lines)
+    assert sum(line.startswith("LayerNorm") for line in test_lines) == 4
 
 
 SUBMIT = """
@@ -148,11 +158,16 @@ SUBMIT = """
 """
 
 
-def test_barenet_grade_scores_the_solution_kits_submission_100(kits, capsys):
-    run = run_in_kit(kits["solution"], SUBMIT)
-    assert run.returncode == 0, run.stderr
-    main(["grade", str(kits["solution"] / "batchnorm_dropout.zip"), "--exercise", EXERCISE])
-    assert "100/100" in capsys.readouterr().out
+def test_barenet_grade_scores_the_kits_submissions_100_and_0(kits, capsys):
+    for kind, expected in (("solution", "100/100"), ("starter", "0/100")):
+        run = run_in_kit(kits[kind], SUBMIT)
+        assert run.returncode == 0, run.stderr
+        assert "Warning" not in run.stdout  # the pickle holds the whole exercise
+        main(["grade", str(kits[kind] / "batchnorm_dropout.zip"), "--exercise", EXERCISE])
+        out = capsys.readouterr().out
+        assert expected in out and "LayerNormForwardTest" in out, out
+        if kind == "starter":
+            assert "not implemented yet" in out
 
 
 #: A correct solution written independently of barenet's, for the starter's TODO blocks.

@@ -20,7 +20,7 @@ from barenet.grading.local.packaging import save_pickle, submit_exercise
 from barenet.grading.submissions.grader import grade_submission
 
 TIMEOUT = 30.0
-TESTS = {"batchnorm-dropout": 10, "convnet": 19}
+TESTS = {"batchnorm-dropout": 14, "convnet": 19}
 
 
 @pytest.fixture
@@ -63,7 +63,14 @@ def test_grade_a_batchnorm_dropout_submission_scores_100(tmp_path, monkeypatch, 
     assert report["status"] == "graded" and report["score"] == 100
     assert report["exercise"] == "batchnorm-dropout"
     assert len(report["tests"]) == TESTS["batchnorm-dropout"]
-    assert report["tests"][0]["name"] == "BatchNormForwardTrainTest"
+    names = [test["name"] for test in report["tests"]]
+    assert names[0] == "BatchNormForwardTrainTest" and names[-1] == "DropoutBackwardTest"
+    assert names[6:10] == [  # layer norm, graded between batch norm and dropout
+        "LayerNormForwardTest",
+        "LayerNormBackwardTestDx",
+        "LayerNormBackwardTestDgamma",
+        "LayerNormBackwardTestDbeta",
+    ]
 
 
 def test_grade_a_convnet_submission_with_camel_case_keys(tmp_path, monkeypatch, learner):
@@ -96,7 +103,23 @@ def test_a_bug_costs_its_test_and_is_named_in_the_report(tmp_path, monkeypatch):
     forward = next(t for t in report.tests if t["name"] == "BatchNormForwardTrainTest")
     assert not forward["passed"] and "eps is added outside the square root" in forward["diagnosis"]
     dropout = [t for t in report.tests if t["name"].startswith("Dropout")]
-    assert dropout and all(t["passed"] for t in dropout)
+    assert len(dropout) == 4 and all(t["passed"] for t in dropout)
+
+
+def test_a_submission_without_layer_norm_loses_its_tests(tmp_path, monkeypatch, learner, capsys):
+    keys = [k for k in next_solutions.BATCHNORM_DROPOUT_KEYS if not k.startswith("layernorm")]
+    zip_path = submission(tmp_path, monkeypatch, learner, keys, "bn")
+    assert "has no layernorm_forward, layernorm_backward" in capsys.readouterr().out
+    report = grade_submission(zip_path, timeout=TIMEOUT, exercise="batchnorm-dropout", seed=5)
+    assert report.status == "graded" and report.score == pytest.approx(200 / 3, abs=0.01)
+    assert len(report.tests) == TESTS["batchnorm-dropout"]
+    failed = [t["name"] for t in report.tests if not t["passed"]]
+    assert failed == [
+        "LayerNormForwardTest",
+        "LayerNormBackwardTestDx",
+        "LayerNormBackwardTestDgamma",
+        "LayerNormBackwardTestDbeta",
+    ]
 
 
 def test_a_submission_of_another_exercise_is_invalid(tmp_path, monkeypatch, learner):

@@ -170,6 +170,22 @@ def test_the_new_exercises_suites_score_barenet_100(exercise):
     assert result.score == 100 and not result.missing
 
 
+def test_the_batchnorm_dropout_suite_grades_layer_norm_too():
+    result = run_exercise_suite(barenet.layers, verbose=False, exercise="batchnorm-dropout")
+    assert [g.name for g in result.groups] == [
+        "BatchNormTestWrapper",
+        "LayerNormTestWrapper",
+        "DropoutTestWrapper",
+    ]
+    assert [r.name for r in result.groups[1].results] == WRAPPERS[LayerNormTestWrapper]
+    parts = ("batchnorm_forward", "batchnorm_backward", "dropout_forward", "dropout_backward")
+    without = {part: getattr(barenet.layers, part) for part in parts}
+    result = run_exercise_suite(without, verbose=False, exercise="batchnorm-dropout")
+    assert result.missing == ("layernorm_forward", "layernorm_backward")
+    assert [r.name for r in result.results if not r.passed] == WRAPPERS[LayerNormTestWrapper]
+    assert result.score == pytest.approx(200 / 3, abs=0.01)
+
+
 def test_a_suite_names_the_missing_parts_of_its_exercise_only():
     source = {"conv_forward": barenet.layers.conv_forward}
     result = run_exercise_suite(source, verbose=False, exercise="convnet")

@@ -65,6 +65,11 @@ non_negative_float = number(float, 0.0, name="non-negative float")
 positive_float = number(float, 0.0, low_inclusive=False, name="positive float")
 
 
+def int_or_none(text: str) -> int | None:
+    """An int >= 0, or ``none``."""
+    return None if text.strip().lower() == "none" else non_negative_int(text)
+
+
 def seconds(text: str) -> float:
     """A finite number of seconds greater than 0 (a time limit)."""
     value = positive_float(text)
@@ -207,7 +212,8 @@ def add_model_options(parser: argparse.ArgumentParser, overrides: dict | None = 
 
 
 def add_convnet_options(parser: argparse.ArgumentParser, overrides: dict | None = None) -> None:
-    """``--widths``, ``--whitening-kernel``, ``--whitening-epsilon`` (``--model convnet``)."""
+    """``--widths``, ``--whitening-kernel``, ``--whitening-epsilon``,
+    ``--whitening-bias-epochs`` (``--model convnet``)."""
     group = parser.add_argument_group("convnet (with --model convnet)")
     group.add_argument(
         "--widths",
@@ -233,6 +239,15 @@ def add_convnet_options(parser: argparse.ArgumentParser, overrides: dict | None 
         default=SUPPRESS,
         help="added to the patch covariance's eigenvalues "
         f"({default_text('whitening_epsilon', overrides)})",
+    )
+    group.add_argument(
+        "--whitening-bias-epochs",
+        type=int_or_none,
+        metavar="E",
+        default=SUPPRESS,
+        help="train the whitening layer's bias for the first E epochs only, then keep it: "
+        "the layers below the first convolution need no gradient any more; none: "
+        f"train it throughout ({default_text('whitening_bias_epochs', overrides)})",
     )
 
 

@@ -60,6 +60,7 @@ class RunConfig:
     widths: list[int] = field(default_factory=lambda: [32, 64, 128])
     whitening_kernel: int = 2
     whitening_epsilon: float = 5e-4
+    whitening_bias_epochs: int | None = None
     # optimization
     optimizer: str = "adam"
     learning_rate: float = optim.LEARNING_RATE
@@ -115,6 +116,10 @@ class RunConfig:
             )
         if not self.whitening_epsilon > 0:
             raise ValueError(f"--whitening-epsilon must be > 0, got {self.whitening_epsilon}")
+        if self.whitening_bias_epochs is not None and self.whitening_bias_epochs < 0:
+            raise ValueError(
+                f"--whitening-bias-epochs must be >= 0, got {self.whitening_bias_epochs}"
+            )
         for name in ("momentum", "beta1", "beta2"):
             _check(self, name, 0.0, 1.0)
         _check(self, "learning_rate", 0.0, None)
@@ -240,6 +245,7 @@ CONVNET_RECIPES: dict[str, dict[str, Any]] = {
         "lr_schedule": "linear",
         "warmup_epochs": 1.0,
         "label_smoothing": 0.2,
+        "whitening_bias_epochs": 3,
         "batch_size": 256,
         "epochs": 10,
         "patience": None,
@@ -249,7 +255,7 @@ CONVNET_RECIPES: dict[str, dict[str, Any]] = {
 }
 
 #: The settings of the ConvNet alone (the MLP ignores them).
-CONVNET_SETTINGS = ("widths", "whitening_kernel", "whitening_epsilon")
+CONVNET_SETTINGS = ("widths", "whitening_kernel", "whitening_epsilon", "whitening_bias_epochs")
 
 #: Settings that only the run writes; the command line never sets them.
 RECORDED = ("norm_mean", "norm_std", "input_size", "classes")

@@ -91,6 +91,13 @@ def lr_schedule(config: RunConfig, steps_per_epoch: int) -> WarmupDecay | None:
     )
 
 
+def train_epochs(config: RunConfig, model) -> dict[str, int]:
+    """The Solver's ``train_epochs``: the whitening bias's, for a ConvNet that sets them."""
+    if config.model != "convnet" or config.whitening_bias_epochs is None:
+        return {}
+    return {model.whitening_bias_key: config.whitening_bias_epochs}
+
+
 def make_solver(config: RunConfig, model, data: RunData, **kwargs) -> Solver:
     """A Solver with the run's optimizer, learning rate, decay, schedule, loss (label
     smoothing), weight average and hyperparameters.
@@ -104,6 +111,7 @@ def make_solver(config: RunConfig, model, data: RunData, **kwargs) -> Solver:
         loss_func=CrossEntropyFromLogits(smoothing=config.label_smoothing),
         lr_schedule=lr_schedule(config, len(data.train)),
         weight_average=config.weight_average,
+        train_epochs=train_epochs(config, model),
         **solver_settings(config),
         **kwargs,
     )

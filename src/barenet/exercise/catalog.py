@@ -52,7 +52,7 @@ EXERCISES: dict[str, Exercise] = {
         ),
         Exercise(
             name="batchnorm-dropout",
-            summary="batch normalisation and dropout, both passes",
+            summary="batch norm, layer norm and dropout, both passes",
             folder="batchnorm_dropout",
             notebook="2_batchnorm_dropout.ipynb",
             tasks=tasks.BATCHNORM_DROPOUT,
@@ -63,6 +63,13 @@ EXERCISES: dict[str, Exercise] = {
             folder="cifar_classification",
             notebook="3_cifar10.ipynb",
             tasks={},  # the learner writes the notebook's search and training, no library code
+        ),
+        Exercise(
+            name="convnet",
+            summary="convolution, max pooling, spatial batch/group norm",
+            folder="convnet",
+            notebook="4_convnet.ipynb",
+            tasks=tasks.CONVNET,
         ),
     )
 }

@@ -94,3 +94,92 @@ BATCHNORM_DROPOUT: dict[str, tuple[str, str]] = {
         "forward pass; with no mask (test mode) dx is a copy of dout.",
     ),
 }
+
+#: The ConvNet exercise: convolution, max pooling, spatial batch and group normalisation,
+#: in CS231n's call forms. Spatial batch norm runs the batch normalisation of the
+#: previous exercise, so its two regions come back here with the same text.
+CONVNET: dict[str, tuple[str, str]] = {
+    "conv_forward": (
+        "conv_forward",
+        "Compute the convolution as one matrix product. pad_channels_last(x, pad) gives the "
+        "zero-padded image channels-last, (N, H + 2 * pad, W + 2 * pad, C), and im2col(xp, HH, "
+        "WW, stride, (Ho, Wo)) its patch matrix cols, (N * Ho * Wo, HH * WW * C): one row per "
+        "output pixel (n, i, j), its values ordered (kernel row, kernel column, channel). Lay "
+        "the filters out in the same order as a (HH * WW * C, F) matrix w_mat; then cols @ "
+        "w_mat + b is the output, channels-last (N * Ho * Wo, F): reshape it to (N, Ho, Wo, F) "
+        "and transpose it to (N, F, Ho, Wo). Keep the dtype of x (workspace, which reuses "
+        "memory, may be ignored). Return (out, cache) with cache = (cols, w, x.shape, stride, "
+        "pad): what conv_param_grads and conv_input_grad take.",
+    ),
+    "conv_param_grads": (
+        "conv_param_grads",
+        "From dout (N, F, Ho, Wo) and the cache of conv_forward, return dw (F, C, HH, WW) and "
+        "db (F,), in the dtype of w. Each output pixel is one row of cols times w_mat, so with "
+        "dmat = _dout_matrix(dout), dout as (N * Ho * Wo, F) in the rows' order, the gradient "
+        "of w_mat is cols.T @ dmat, (HH * WW * C, F), summed over every pixel of the batch: "
+        "reshape it back to w's layout. db is the sum of dmat over its rows. Do not average "
+        "over the batch.",
+    ),
+    "conv_input_grad": (
+        "conv_input_grad",
+        "From dout (N, F, Ho, Wo) and the cache of conv_forward, return dx (N, C, H, W) in the "
+        "dtype of cols. The gradient of the patch matrix is dcols = dmat @ w_mat.T, (N * Ho * "
+        "Wo, HH * WW * C), with dmat = _dout_matrix(dout) and w_mat the filter matrix of the "
+        "forward pass. col2im(dcols, (N, H + 2 * pad, W + 2 * pad, C), HH, WW, stride, (Ho, "
+        "Wo)) adds each patch's gradient back where the patch was taken (patches overlap); "
+        "cut the padding off and transpose to (N, C, H, W). (With stride 1, dx is also the "
+        "convolution of the padded dout with the flipped filters, a faster route; either is "
+        "right.)",
+    ),
+    "max_pool_forward": (
+        "max_pool_forward",
+        "(Ho, Wo), offsets = _windows(x.shape, PH, PW, S) gives the output size and one index "
+        "per position k of a window, row-major (k = 0 .. PH * PW - 1): x[offsets[k]] is the "
+        "(N, C, Ho, Wo) array of the values at position k of every window. out is their "
+        "elementwise maximum, in the dtype of x; argmax, an integer array (N, C, Ho, Wo), "
+        "holds the k of each window's first maximum (a tie goes to the smaller k). Do not "
+        "write into x. Return (out, cache) with cache = (argmax, x, (PH, PW, S)).",
+    ),
+    "max_pool_backward": (
+        "max_pool_backward",
+        "From dout (N, C, Ho, Wo) and the cache (argmax, x, (PH, PW, S)), return dx, the shape "
+        "of x and the dtype of dout: each window's gradient goes to its first maximum only. "
+        "Start from zeros (an input that no window reaches gets 0); for each position k, "
+        "dx[offsets[k]] (offsets from _windows, as in the forward pass) receives dout where "
+        "argmax == k. Windows overlap when S is smaller than the window: add into dx there, "
+        "do not overwrite.",
+    ),
+    "batchnorm_forward": BATCHNORM_DROPOUT["batchnorm_forward"],
+    "batchnorm_backward": BATCHNORM_DROPOUT["batchnorm_backward"],
+    "spatial_batchnorm_forward": (
+        "spatial_batchnorm_forward",
+        "Each channel is one feature, normalised over the batch and every position: N * H * W "
+        "values. Run the batch normalisation above, _batchnorm, on x with axes (0, 2, 3) and "
+        "the shape (1, C, 1, 1) for gamma, beta and the statistics, and return its (out, "
+        "cache). (CS231n's way is the same: x as (N * H * W, C) through batchnorm_forward, "
+        "and the result back to (N, C, H, W).)",
+    ),
+    "spatial_batchnorm_backward": (
+        "spatial_batchnorm_backward",
+        "Return (dx, dgamma, dbeta) from the cache of your spatial_batchnorm_forward: "
+        "_batchnorm_backward works on the axes the cache names. (If you reshaped x to "
+        "(N * H * W, C), reshape dout the same way and dx back.)",
+    ),
+    "spatial_groupnorm_forward": (
+        "spatial_groupnorm_forward",
+        "Split each sample's C channels into G groups of C // G consecutive channels and "
+        "normalise each group over its channels and the whole map (x.reshape(N, G, -1) holds "
+        "one group per row): xhat = (x - mean) / sqrt(var + eps), with the group's mean and "
+        "biased variance. Then out = gamma * xhat + beta, gamma and beta reshaped to (1, C, 1, "
+        "1) (they may come as (C,)), in the dtype and shape of x. Return (out, cache), the "
+        "cache holding what your backward needs, e.g. (xhat, gamma, inv_std, G).",
+    ),
+    "spatial_groupnorm_backward": (
+        "spatial_groupnorm_backward",
+        "Return dx (N, C, H, W), dgamma and dbeta (the shape of gamma): dbeta and dgamma are "
+        "the sums over the axes (0, 2, 3) of dout and of dout * xhat. For dx, with dxhat = "
+        "dout * gamma (as (1, C, 1, 1)) and the means over each group of each sample, dx = "
+        "inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)): batch norm's backward, "
+        "per group. Do not write into dout or the cache.",
+    ),
+}

@@ -181,7 +181,9 @@ def spatial_batchnorm_forward(
     cache : tuple
     """
     _check_shapes(x, gamma, beta, 4, "spatial_batchnorm_forward")
+    # >>> exercise: spatial_batchnorm_forward
     return _batchnorm(x, gamma, beta, bn_param, (0, 2, 3), (1, x.shape[1], 1, 1))
+    # <<< exercise
 
 
 def spatial_batchnorm_backward(
@@ -199,7 +201,9 @@ def spatial_batchnorm_backward(
     dx : ndarray, shape (N, C, H, W)
     dgamma, dbeta : ndarray, shape (C,)
     """
+    # >>> exercise: spatial_batchnorm_backward
     return _batchnorm_backward(dout, cache)
+    # <<< exercise
 
 
 def _running_statistics(bn_param: dict, features: int, dtype) -> tuple[np.ndarray, np.ndarray]:

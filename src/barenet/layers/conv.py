@@ -217,6 +217,7 @@ def conv_forward(
     f, _, kh, kw = w.shape
     ho = conv_output_size(h, kh, stride, pad, "height")
     wo = conv_output_size(wd, kw, stride, pad, "width")
+    # >>> exercise: conv_forward
     xp = pad_channels_last(x, pad, workspace=workspace)
     cols = im2col(xp, kh, kw, stride, (ho, wo), workspace)
     del xp  # free for reuse: only the patches are kept
@@ -225,6 +226,7 @@ def conv_forward(
     np.matmul(cols, w_mat, out=out)  # (N*Ho*Wo, F): the output image, channels-last
     out += b.astype(x.dtype, copy=False)
     return out.reshape(n, ho, wo, f).transpose(0, 3, 1, 2), (cols, w, x.shape, stride, pad)
+    # <<< exercise
 
 
 def conv_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -266,6 +268,7 @@ def _patch_products(cols: np.ndarray, dmat: np.ndarray) -> np.ndarray:
 
 def conv_param_grads(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray]:
     """``dw`` (F, C, HH, WW) and ``db`` (F,) only: the first layer needs no ``dx``."""
+    # >>> exercise: conv_param_grads
     cols, w, _, _, _ = cache
     dmat = _dout_matrix(dout)
     f, c, kh, kw = w.shape
@@ -273,6 +276,7 @@ def conv_param_grads(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.nda
     dw = dw_mat.reshape(kh, kw, c, f).transpose(3, 2, 0, 1).astype(w.dtype)  # a fresh copy
     db = dmat.sum(axis=0).astype(w.dtype, copy=False)
     return dw, db
+    # <<< exercise
 
 
 def conv_input_grad(
@@ -285,6 +289,7 @@ def conv_input_grad(
     one im2col and one matrix product, no scatter. Otherwise the patch gradients
     ``dout @ w`` are scattered back by :func:`col2im`.
     """
+    # >>> exercise: conv_input_grad
     cols, w, x_shape, stride, pad = cache
     n, c, h, wd = x_shape
     f, _, kh, kw = w.shape
@@ -303,6 +308,7 @@ def conv_input_grad(
     dcols = _dout_matrix(dout) @ w_mat.T  # (N*Ho*Wo, HH*WW*C)
     dxp = col2im(dcols, (n, h + 2 * pad, wd + 2 * pad, c), kh, kw, stride, (ho, wo))
     return dxp[:, pad : pad + h, pad : pad + wd].transpose(0, 3, 1, 2)
+    # <<< exercise
 
 
 def _pair(value, name: str) -> tuple[int, int]:

@@ -192,12 +192,14 @@ def spatial_groupnorm_forward(
             f"spatial_groupnorm_forward: gamma and beta must have shape (1, {c}, 1, 1) or "
             f"({c},); got gamma {np.shape(gamma)} and beta {np.shape(beta)}"
         )
+    # >>> exercise: spatial_groupnorm_forward
     xhat = x - _group_mean(x, G)
     inv_std = 1.0 / np.sqrt(_group_mean(np.square(xhat), G) + x.dtype.type(eps))
     xhat *= inv_std
     out = xhat * gamma.reshape(1, c, 1, 1).astype(x.dtype, copy=False)
     out += beta.reshape(1, c, 1, 1).astype(x.dtype, copy=False)
     return out, (xhat, gamma, inv_std, G)
+    # <<< exercise
 
 
 def spatial_groupnorm_backward(
@@ -215,6 +217,7 @@ def spatial_groupnorm_backward(
     dx : ndarray, shape (N, C, H, W)
     dgamma, dbeta : ndarray, the shape of ``gamma``
     """
+    # >>> exercise: spatial_groupnorm_backward
     xhat, gamma, inv_std, G = cache
     c = dout.shape[1]
     dbeta = dout.sum(axis=(0, 2, 3))
@@ -226,6 +229,7 @@ def spatial_groupnorm_backward(
     dx *= inv_std
     shape = np.shape(gamma)
     return dx, dgamma.reshape(shape).astype(gamma.dtype), dbeta.reshape(shape).astype(gamma.dtype)
+    # <<< exercise
 
 
 def compiled_norm_forward(

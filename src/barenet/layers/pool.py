@@ -85,6 +85,7 @@ def max_pool_forward(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, Cache
         gradient goes to that one entry.
     """
     ph, pw, stride = _pool_params(pool_param, np.shape(x))
+    # >>> exercise: max_pool_forward
     _, offsets = _windows(x.shape, ph, pw, stride)
     out = np.array(x[offsets[0]], order="K")
     index_dtype = np.uint8 if ph * pw < 256 else np.int32
@@ -96,6 +97,7 @@ def max_pool_forward(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, Cache
         np.maximum(out, candidate, out=out)
         np.copyto(argmax, k, where=larger)
     return out, (argmax, x, (ph, pw, stride))
+    # <<< exercise
 
 
 def max_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
@@ -110,6 +112,7 @@ def max_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     -------
     dx : ndarray, shape (N, C, H, W)
     """
+    # >>> exercise: max_pool_backward
     argmax, x, (ph, pw, stride) = cache
     _, offsets = _windows(x.shape, ph, pw, stride)
     tiles = stride == ph == pw and x.shape[2] % ph == 0 and x.shape[3] % pw == 0
@@ -120,6 +123,7 @@ def max_pool_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
         else:
             dx[window] += dout * (argmax == k)
     return dx
+    # <<< exercise
 
 
 def max_pool_window_argmax(x: np.ndarray, pool_param: dict) -> np.ndarray:

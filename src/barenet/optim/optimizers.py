@@ -92,10 +92,14 @@ class Optimizer:
 
         Uses the one-pass loops of :mod:`barenet.optim.fused` where they apply, which give
         the same numbers as the rule, and the rule itself (``_update``) elsewhere. The
-        first update of a parameter creates its state.
+        first update of a parameter creates its state. Parameters in the model's
+        ``frozen`` set (see :class:`barenet.Sequential`) are left as they are.
         """
         one_pass = self._fused_rule()
+        frozen = getattr(self.model, "frozen", ())
         for name, w in self.model.params.items():
+            if name in frozen:
+                continue
             dw = self.model.grads[name]
             config = self.state.get(name)
             if config is None:

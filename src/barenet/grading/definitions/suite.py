@@ -15,6 +15,7 @@ from barenet.grading.definitions.batchnorm_tests import batchnorm_specs, spatial
 from barenet.grading.definitions.conv_tests import conv_specs
 from barenet.grading.definitions.dropout_tests import dropout_specs
 from barenet.grading.definitions.groupnorm_tests import groupnorm_specs
+from barenet.grading.definitions.layernorm_tests import layernorm_specs
 from barenet.grading.definitions.momentum_tests import momentum_specs
 from barenet.grading.definitions.pool_tests import max_pool_specs
 from barenet.grading.engine.spec import TestSpec
@@ -38,6 +39,7 @@ def suite_groups(
     if exercise == "batchnorm-dropout":
         return [
             ("BatchNormTestWrapper", batchnorm_specs()),
+            ("LayerNormTestWrapper", layernorm_specs()),
             ("DropoutTestWrapper", dropout_specs()),
         ]
     if exercise == "convnet":

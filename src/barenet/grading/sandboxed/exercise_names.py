@@ -40,12 +40,15 @@ ALL_KEYS: tuple[str, ...] = tuple(key for keys in EXERCISE_KEYS.values() for key
 
 # Each graded exercise (``barenet grade --exercise NAME``) and the parts it asks for:
 # the names and the regions of the kits ``barenet exercise init --exercise NAME`` writes
-# (keep the two in step). Layer norm has its wrapper but is in no kit yet.
+# (keep the two in step; tests/grading/test_exercise_convnet_kit.py checks that every
+# region of the batch-norm and ConvNet kits is reached by its grade).
 GRADED_EXERCISES: dict[str, tuple[str, ...]] = {
     "neural-networks": ("Sigmoid", "Relu", "affine_forward", "affine_backward", "SGDMomentum"),
     "batchnorm-dropout": (
         "batchnorm_forward",
         "batchnorm_backward",
+        "layernorm_forward",
+        "layernorm_backward",
         "dropout_forward",
         "dropout_backward",
     ),

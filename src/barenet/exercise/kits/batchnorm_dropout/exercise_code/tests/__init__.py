@@ -1,4 +1,5 @@
-"""``save_pickle`` stores your work in ``models/``; the notebook's cells check each layer."""
+"""The test wrappers of your layers (``layer_tests``), and ``save_pickle`` to store your
+work in ``models/``."""
 
 from barenet.grading import save_pickle
 
