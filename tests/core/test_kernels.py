@@ -8,6 +8,7 @@ from layer_contract import assert_layer_contract
 
 from barenet.gradcheck import eval_numerical_gradient_array, rel_error
 from barenet.layers import (
+    AvgPool2d,
     BatchNorm2d,
     GroupNorm,
     LayerNorm,
@@ -260,3 +261,22 @@ def test_a_subclass_with_its_own_forward_runs_it_not_the_compiled_pass():
     out, cache = layer.forward(np.random.default_rng(7).standard_normal((2, 3, 2, 2)))
     assert calls == ["forward"] and not isinstance(cache, compiled.NormCache)
     assert layer._compiled_passes() is None and BatchNorm2d(3)._compiled_passes() is not None
+
+
+def test_average_pooling_and_a_max_pool_subclass_run_their_own_passes():
+    calls = []
+
+    class Mine(MaxPool2d):
+        @staticmethod
+        def _forward(x, pool_param):
+            calls.append("forward")
+            return max_pool_forward(x, pool_param)
+
+    x = np.random.default_rng(8).standard_normal((2, 3, 4, 4))
+    out, cache = Mine(2).forward(x)
+    assert calls == ["forward"]
+    np.testing.assert_array_equal(cache[0], max_pool_forward(x, Mine(2).pool_param)[1][0])
+    assert AvgPool2d(2)._compiled_passes() is None and MaxPool2d(2)._compiled_passes()
+    np.testing.assert_array_equal(
+        AvgPool2d(2).forward(x)[0], x.reshape(2, 3, 2, 2, 2, 2).mean((3, 5))
+    )

@@ -285,6 +285,12 @@ class MaxPool2d(Layer):
     stride : int, optional
     """
 
+    _forward = staticmethod(max_pool_forward)
+    _backward = staticmethod(max_pool_backward)
+    # The compiled passes of these two, used where they apply (float32/64, stride equal
+    # to the window); a subclass that defines its own ``_forward`` runs that instead.
+    _compiled = (compiled_max_pool_forward, compiled_max_pool_backward)
+
     def __init__(self, kernel_size: int = 2, stride: int | None = None):
         super().__init__()
         stride = kernel_size if stride is None else stride
@@ -292,13 +298,15 @@ class MaxPool2d(Layer):
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
         """``x`` (N, C, H, W) -> ``out`` (N, C, Ho, Wo), compiled where that applies."""
-        result = compiled_max_pool_forward(x, self.pool_param, self._workspace())
-        return max_pool_forward(x, self.pool_param) if result is None else result
+        passes = self._compiled_passes()
+        result = passes[0](x, self.pool_param, self._workspace()) if passes else None
+        return self._forward(x, self.pool_param) if result is None else result
 
     def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
         """``dx`` (N, C, H, W), compiled where that applies."""
-        dx = compiled_max_pool_backward(dout, cache, self._workspace())
-        return max_pool_backward(dout, cache) if dx is None else dx
+        passes = self._compiled_passes()
+        dx = passes[1](dout, cache, self._workspace()) if passes else None
+        return self._backward(dout, cache) if dx is None else dx
 
     def config(self) -> dict:
         return {"kernel_size": self.pool_param["pool_height"], "stride": self.pool_param["stride"]}
@@ -308,15 +316,11 @@ class MaxPool2d(Layer):
 
 
 class AvgPool2d(MaxPool2d):
-    """Average pooling over ``kernel_size x kernel_size`` windows."""
+    """Average pooling over ``kernel_size x kernel_size`` windows (no compiled passes:
+    NumPy's four slice additions already beat PyTorch here)."""
 
-    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Cache]:
-        """``x`` (N, C, H, W) -> ``out`` (N, C, Ho, Wo)."""
-        return avg_pool_forward(x, self.pool_param)
-
-    def backward(self, dout: np.ndarray, cache: Cache) -> np.ndarray:
-        """``dx`` (N, C, H, W)."""
-        return avg_pool_backward(dout, cache)
+    _forward = staticmethod(avg_pool_forward)
+    _backward = staticmethod(avg_pool_backward)
 
 
 class GlobalAvgPool2d(Layer):

@@ -32,7 +32,7 @@ from .layers import (
 # barenet-kit: include barenet.layers.conv _pair Conv2d
 
 
-# barenet-kit: include barenet.layers.pool MaxPool2d
+# barenet-kit: include barenet.layers.pool MaxPool2d without _compiled
 
 
 # barenet-kit: include barenet.convnet ThreeLayerConvNet
