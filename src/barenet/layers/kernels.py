@@ -399,38 +399,36 @@ def layernorm_backward_loop(dout, x, mean, inv_std, gamma, row_means, dx, dgamma
     ``row_means`` (N, 2) of x's dtype, scratch for the two row means of the closed form;
     ``dgamma``, ``dbeta`` (P, D) float64: chunk ``p`` adds its rows' columns into row
     ``p``, which the caller sums. Three sweeps over each row (in cache): the column sums
-    (elementwise, vectorised), the row sums, ``dx``; 1.5x faster than the first two in one.
+    (elementwise, vectorised), the row sums (in eight float64 lanes), ``dx``; measured
+    1.5x faster than the first two in one sweep with scalar accumulators.
     """
     n_n, d_n = x.shape
     parts = dgamma.shape[0]
-    end = d_n - d_n % 4
+    end = d_n - d_n % 8
     for p in prange(parts):
         dgamma[p] = 0.0
         dbeta[p] = 0.0
+        acc_a = np.zeros(8)
+        acc_b = np.zeros(8)
         for n in range(p * n_n // parts, (p + 1) * n_n // parts):
             m, s = mean[n], inv_std[n]
             for d in range(d_n):
                 g0 = dout[n, d]
                 dbeta[p, d] += g0
                 dgamma[p, d] += g0 * ((x[n, d] - m) * s)
-            sa0 = sa1 = sa2 = sa3 = sb0 = sb1 = sb2 = sb3 = 0.0
-            for d in range(0, end, 4):
-                y0, y1 = dout[n, d] * gamma[d], dout[n, d + 1] * gamma[d + 1]
-                y2, y3 = dout[n, d + 2] * gamma[d + 2], dout[n, d + 3] * gamma[d + 3]
-                sa0 += y0
-                sa1 += y1
-                sa2 += y2
-                sa3 += y3
-                sb0 += y0 * ((x[n, d] - m) * s)
-                sb1 += y1 * ((x[n, d + 1] - m) * s)
-                sb2 += y2 * ((x[n, d + 2] - m) * s)
-                sb3 += y3 * ((x[n, d + 3] - m) * s)
+            acc_a[:] = 0.0
+            acc_b[:] = 0.0
+            for d0 in range(0, end, 8):
+                for j in range(8):
+                    y = dout[n, d0 + j] * gamma[d0 + j]
+                    acc_a[j] += y
+                    acc_b[j] += y * ((x[n, d0 + j] - m) * s)
             for d in range(end, d_n):
-                y0 = dout[n, d] * gamma[d]
-                sa0 += y0
-                sb0 += y0 * ((x[n, d] - m) * s)
-            row_means[n, 0] = ((sa0 + sa1) + (sa2 + sa3)) / d_n
-            row_means[n, 1] = ((sb0 + sb1) + (sb2 + sb3)) / d_n
+                y = dout[n, d] * gamma[d]
+                acc_a[0] += y
+                acc_b[0] += y * ((x[n, d] - m) * s)
+            row_means[n, 0] = acc_a.sum() / d_n
+            row_means[n, 1] = acc_b.sum() / d_n
             ma, mb = row_means[n, 0], row_means[n, 1]
             for d in range(d_n):
                 dx[n, d] = ((dout[n, d] * gamma[d] - ma) - ((x[n, d] - m) * s) * mb) * s
