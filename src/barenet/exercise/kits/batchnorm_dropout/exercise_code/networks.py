@@ -23,6 +23,9 @@ from .layers import (
     spatial_batchnorm_forward,
 )
 
-# barenet-kit: include barenet.layers.batchnorm BatchNorm1d BatchNorm2d without _compiled
+# barenet-kit: include barenet.layers.batchnorm BatchNorm1d
+
+
+# barenet-kit: include barenet.layers.batchnorm BatchNorm2d without _compiled
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "Dropout", "Flatten", "Linear", "Relu", "Sequential"]
