@@ -18,19 +18,17 @@ orders of an ``(N, C, H, W)`` map (see :mod:`barenet.layers.compiled`):
   H * W)``, features ``(N, D)`` as ``(N, 1, D, 1)``.
 
 So each loop has one compiled version per dtype (float32, float64) whatever the memory
-order. Element arithmetic is in the input's dtype and in the order of the NumPy
-reference (no fast-math: no reassociation, no fused multiply-add), so where the
-statistics agree the outputs agree bit for bit. Sums are accumulated in float64, which
-the reference does not do: a float32 running sum over 2^18 values (one channel of a
-256-image batch at 32x32) would lose about 2^18 * 2^-24 of its value, while a float64
-one stays far below float32 rounding. Variances are never ``E[x^2] - mean^2`` of raw
-values, which cancels catastrophically where the mean is large against the spread:
-group and layer norm sum ``(x - mean)^2`` in a second sweep over the cached sample;
-batch norm, whose statistics span the batch, shifts each sample's values by one of
-them before summing (then combines the samples exactly, see
-:func:`barenet.layers.compiled.combine_moments`). Sums along a contiguous row use
-several float64 accumulators: without fast-math a single one is a chain of dependent
-additions, four times slower.
+order. The elementwise arithmetic of the outputs is in the input's dtype and in the
+order of the NumPy reference (no fast-math: no reassociation, no fused multiply-add),
+so where the statistics agree the outputs agree bit for bit. Sums are accumulated in
+float64, which the reference does not do: a float32 running sum over 2^18 values (one
+channel of a 256-image batch at 32x32) would lose about 2^18 * 2^-24 of its value,
+while a float64 one stays far below float32 rounding. Variances are never ``E[x^2] -
+mean^2`` of raw values, which cancels catastrophically where the mean is large against
+the spread: each sum is of values shifted by one of them (the first of the row, or of
+the sample's channel), and the parts are combined exactly (see
+:func:`barenet.layers.compiled.combine_moments`). The sums alone are compiled to be
+added in any order (see ``summing`` below), so that they run in vector lanes.
 
 Each parallel iteration writes only its own part of the outputs: no atomics, and the
 results do not depend on the number of threads.
@@ -57,6 +55,18 @@ def _compiler(**options):
 
 loop = _compiler(parallel=True, fastmath=False, error_model="numpy")
 helper = _compiler(fastmath=False, error_model="numpy")  # called inside a loop's thread
+# The float64 sums, and only they, may be added in any order ("reassoc", no other
+# fast-math flag: NaN and inf keep their meaning, no fused multiply-add): that is what
+# lets LLVM run a sum in vector lanes; in strict order it is a chain of dependent
+# additions (measured: a row's two sums of layer norm's backward 7x slower). The order
+# of a float64 sum of float32 terms changes nothing once it is rounded to float32.
+summing = _compiler(fastmath={"reassoc"}, error_model="numpy")
+# Per-channel sums over channels-last positions run in the input's dtype over blocks of
+# this many positions, then in float64: twice the vector width of float64 sums (1.45x
+# faster, measured), and a block's sum of 16 terms rounds no worse than the 16 terms per
+# lane of NumPy's pairwise summation. (A row's sum has no such blocks: in vector lanes
+# it already runs at memory speed.)
+BLOCK = 16
 
 
 @loop
@@ -165,37 +175,36 @@ def normalize_sample(x, n, mean, inv_std, gamma, beta, out):
                 out[n, a, c, b] = ((x[n, a, c, b] - m) * s) * g + t
 
 
-@helper
+@summing
 def sample_grad_sums(dout, x, n, mean, inv_std, sum_dout, sum_dout_xhat):
     """Per channel, over ``a, b`` of sample ``n`` (float64, (C,) each): the sums of ``dout``
-    and of ``dout * xhat``, ``xhat = (x - mean) * inv_std`` rounded as the forward pass's."""
+    and of ``dout * xhat``, ``xhat = (x - mean) * inv_std`` as the forward pass's."""
     _, a_n, c_n, b_n = x.shape
     sum_dout[:] = 0.0
     sum_dout_xhat[:] = 0.0
-    if b_n == 1:
-        for a in range(a_n):
+    if b_n == 1:  # channels contiguous: vectors of channels, summed in blocks
+        s1, s2 = np.empty_like(mean), np.empty_like(mean)
+        for start in range(0, a_n, BLOCK):
+            s1[:] = 0
+            s2[:] = 0
+            for a in range(start, min(start + BLOCK, a_n)):
+                for c in range(c_n):
+                    g = dout[n, a, c, 0]
+                    s1[c] += g
+                    s2[c] += g * ((x[n, a, c, 0] - mean[c]) * inv_std[c])
             for c in range(c_n):
-                g = dout[n, a, c, 0]
-                sum_dout[c] += np.float64(g)
-                sum_dout_xhat[c] += np.float64(g * ((x[n, a, c, 0] - mean[c]) * inv_std[c]))
+                sum_dout[c] += s1[c]
+                sum_dout_xhat[c] += s2[c]
         return
-    end = b_n - b_n % 2
     for c in range(c_n):
-        m, s = mean[c], inv_std[c]
-        s0 = s1 = t0 = t1 = 0.0
+        m, s, s1, s2 = mean[c], inv_std[c], 0.0, 0.0
         for a in range(a_n):
-            for b in range(0, end, 2):
-                g0, g1 = dout[n, a, c, b], dout[n, a, c, b + 1]
-                s0 += np.float64(g0)
-                s1 += np.float64(g1)
-                t0 += np.float64(g0 * ((x[n, a, c, b] - m) * s))
-                t1 += np.float64(g1 * ((x[n, a, c, b + 1] - m) * s))
-            for b in range(end, b_n):
-                g0 = dout[n, a, c, b]
-                s0 += np.float64(g0)
-                t0 += np.float64(g0 * ((x[n, a, c, b] - m) * s))
-        sum_dout[c] = s0 + s1
-        sum_dout_xhat[c] = t0 + t1
+            for b in range(b_n):
+                g = dout[n, a, c, b]
+                s1 += np.float64(g)
+                s2 += np.float64(g * ((x[n, a, c, b] - m) * s))
+        sum_dout[c] = s1
+        sum_dout_xhat[c] = s2
 
 
 @helper
@@ -220,40 +229,42 @@ def normalize_backward_sample(dout, x, n, mean, inv_std, g, mean_dy, mean_dy_xha
                 dx[n, a, c, b] = ((dout[n, a, c, b] * gc - p) - xhat * q) * r
 
 
-@helper
+@summing
 def sample_moments(x, n, shift, sums, squares):
     """Per channel, over ``a, b`` of sample ``n`` (float64, (C,) each): the sums of ``x -
-    shift[c]`` and of its square, the difference exact in float64. With ``shift`` one of
-    the channel's values, the squares sum to at most the count times the variance, so
-    the variance from them loses at most log2(count) of float64's 53 bits."""
+    shift[c]`` and of its square (in blocks of x's dtype for channels-last memory, see
+    ``BLOCK``; exact in float64 along rows). With ``shift`` one of the channel's values,
+    the squares sum to at most the count times the variance, so the variance from them
+    loses at most log2(count) bits to cancellation."""
     _, a_n, c_n, b_n = x.shape
     sums[:] = 0.0
     squares[:] = 0.0
-    if b_n == 1:  # channels contiguous: vectors of channels
-        for a in range(a_n):
+    if b_n == 1:  # channels contiguous: vectors of channels, summed in blocks
+        row = x[n, 0, :, 0]
+        k, s1, s2 = np.empty_like(row), np.empty_like(row), np.empty_like(row)
+        for c in range(c_n):
+            k[c] = shift[c]
+        for start in range(0, a_n, BLOCK):
+            s1[:] = 0
+            s2[:] = 0
+            for a in range(start, min(start + BLOCK, a_n)):
+                for c in range(c_n):
+                    d = x[n, a, c, 0] - k[c]
+                    s1[c] += d
+                    s2[c] += d * d
             for c in range(c_n):
-                d = np.float64(x[n, a, c, 0]) - shift[c]
-                sums[c] += d
-                squares[c] += d * d
+                sums[c] += s1[c]
+                squares[c] += s2[c]
         return
-    end = b_n - b_n % 2
     for c in range(c_n):  # each channel's map contiguous: row sums
-        k = shift[c]
-        s0 = s1 = q0 = q1 = 0.0
+        k, s1, s2 = shift[c], 0.0, 0.0
         for a in range(a_n):
-            for b in range(0, end, 2):
-                d0 = np.float64(x[n, a, c, b]) - k
-                d1 = np.float64(x[n, a, c, b + 1]) - k
-                s0 += d0
-                s1 += d1
-                q0 += d0 * d0
-                q1 += d1 * d1
-            for b in range(end, b_n):
-                d0 = np.float64(x[n, a, c, b]) - k
-                s0 += d0
-                q0 += d0 * d0
-        sums[c] = s0 + s1
-        squares[c] = q0 + q1
+            for b in range(b_n):
+                d = np.float64(x[n, a, c, b]) - k
+                s1 += d
+                s2 += d * d
+        sums[c] = s1
+        squares[c] = s2
 
 
 @loop
@@ -351,6 +362,29 @@ def group_norm_backward_loop(dout, x, mean, inv_std, gamma, dx, dgamma, dbeta):
             normalize_backward_sample(dout, x, n, m_c, s_c, gamma, p_c, q_c, s_c, dx)
 
 
+@summing
+def row_moments(x, n, k):
+    """The sums of ``x[n] - k`` and of its square (float64) over the row ``x[n]``."""
+    s1 = s2 = 0.0
+    for d in range(x.shape[1]):
+        e = np.float64(x[n, d]) - k
+        s1 += e
+        s2 += e * e
+    return s1, s2
+
+
+@summing
+def row_grad_sums(dout, x, n, m, s, gamma):
+    """The sums over the row ``n`` of ``dxhat = dout * gamma`` and of ``dxhat * xhat``,
+    each term in x's dtype (as the reference's), the sums in float64."""
+    s1 = s2 = 0.0
+    for d in range(x.shape[1]):
+        y = dout[n, d] * gamma[d]
+        s1 += np.float64(y)
+        s2 += np.float64(y * ((x[n, d] - m) * s))
+    return s1, s2
+
+
 @loop
 def layernorm_loop(x, gamma, beta, one, eps, out, mean, inv_std):
     """Layer norm of each row of ``x`` (N, D): ``mean``, ``inv_std`` (N,) of x's dtype and
@@ -362,28 +396,12 @@ def layernorm_loop(x, gamma, beta, one, eps, out, mean, inv_std):
     53, far below the dtype's rounding; then one sweep writes ``out``.
     """
     n_n, d_n = x.shape
-    end = d_n - d_n % 4
     for n in prange(n_n):
         k = np.float64(x[n, 0])
-        s0 = s1 = s2 = s3 = q0 = q1 = q2 = q3 = 0.0
-        for d in range(0, end, 4):
-            e0, e1 = np.float64(x[n, d]) - k, np.float64(x[n, d + 1]) - k
-            e2, e3 = np.float64(x[n, d + 2]) - k, np.float64(x[n, d + 3]) - k
-            s0 += e0
-            s1 += e1
-            s2 += e2
-            s3 += e3
-            q0 += e0 * e0
-            q1 += e1 * e1
-            q2 += e2 * e2
-            q3 += e3 * e3
-        for d in range(end, d_n):
-            e0 = np.float64(x[n, d]) - k
-            s0 += e0
-            q0 += e0 * e0
-        shifted_mean = ((s0 + s1) + (s2 + s3)) / d_n
+        s1, s2 = row_moments(x, n, k)
+        shifted_mean = s1 / d_n
         mean[n] = k + shifted_mean  # rounded to x's dtype, as the reference's mean
-        inv_std[n] = max(((q0 + q1) + (q2 + q3)) / d_n - shifted_mean * shifted_mean, 0.0)
+        inv_std[n] = max(s2 / d_n - shifted_mean * shifted_mean, 0.0)
         m = mean[n]
         s = one / np.sqrt(inv_std[n] + eps)  # the variance, rounded to x's dtype, + eps
         inv_std[n] = s
@@ -399,36 +417,22 @@ def layernorm_backward_loop(dout, x, mean, inv_std, gamma, row_means, dx, dgamma
     ``row_means`` (N, 2) of x's dtype, scratch for the two row means of the closed form;
     ``dgamma``, ``dbeta`` (P, D) float64: chunk ``p`` adds its rows' columns into row
     ``p``, which the caller sums. Three sweeps over each row (in cache): the column sums
-    (elementwise, vectorised), the row sums (in eight float64 lanes), ``dx``; measured
-    1.5x faster than the first two in one sweep with scalar accumulators.
+    (elementwise), the row sums (:func:`row_grad_sums`), ``dx``.
     """
     n_n, d_n = x.shape
     parts = dgamma.shape[0]
-    end = d_n - d_n % 8
     for p in prange(parts):
         dgamma[p] = 0.0
         dbeta[p] = 0.0
-        acc_a = np.zeros(8)
-        acc_b = np.zeros(8)
         for n in range(p * n_n // parts, (p + 1) * n_n // parts):
             m, s = mean[n], inv_std[n]
             for d in range(d_n):
-                g0 = dout[n, d]
-                dbeta[p, d] += g0
-                dgamma[p, d] += g0 * ((x[n, d] - m) * s)
-            acc_a[:] = 0.0
-            acc_b[:] = 0.0
-            for d0 in range(0, end, 8):
-                for j in range(8):
-                    y = dout[n, d0 + j] * gamma[d0 + j]
-                    acc_a[j] += y
-                    acc_b[j] += y * ((x[n, d0 + j] - m) * s)
-            for d in range(end, d_n):
-                y = dout[n, d] * gamma[d]
-                acc_a[0] += y
-                acc_b[0] += y * ((x[n, d] - m) * s)
-            row_means[n, 0] = acc_a.sum() / d_n
-            row_means[n, 1] = acc_b.sum() / d_n
+                g = dout[n, d]
+                dbeta[p, d] += g
+                dgamma[p, d] += g * ((x[n, d] - m) * s)
+            sa, sb = row_grad_sums(dout, x, n, m, s, gamma)
+            row_means[n, 0] = sa / d_n  # rounded to x's dtype, as the reference's means
+            row_means[n, 1] = sb / d_n
             ma, mb = row_means[n, 0], row_means[n, 1]
             for d in range(d_n):
                 dx[n, d] = ((dout[n, d] * gamma[d] - ma) - ((x[n, d] - m) * s) * mb) * s
