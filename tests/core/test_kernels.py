@@ -278,3 +278,36 @@ def test_average_pooling_and_a_max_pool_subclass_run_their_own_passes():
     np.testing.assert_array_equal(cache[0], max_pool_forward(x, Mine(2).pool_param)[1][0])
     assert AvgPool2d(2)._compiled_passes() is None and MaxPool2d(2)._compiled_passes()
     np.testing.assert_allclose(AvgPool2d(2).forward(x)[0], x.reshape(2, 3, 2, 2, 2, 2).mean((3, 5)))
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_statistics_of_a_mean_far_from_zero_are_no_less_accurate_than_numpys(order):
+    """Mean 1e4, spread 1: a variance from raw sums of squares (E[x^2] - mean^2) would
+    lose every digit; the compiled passes must stay at least as close to float64 as the
+    float32 function forms."""
+    rng = np.random.default_rng(9)
+    x = in_order((rng.standard_normal((8, 16, 9, 9)) + 1e4).astype(np.float32), order)
+    gamma, beta = rng.standard_normal((2, 16)).astype(np.float32)
+    x64, g64, b64 = (a.astype(np.float64) for a in (x, gamma, beta))
+    rows = np.ascontiguousarray(x.reshape(8, -1))
+    g_rows, b_rows = np.ones(rows.shape[1], np.float32), np.zeros(rows.shape[1], np.float32)
+    cases = [
+        (
+            compiled_batchnorm_forward(x, gamma, beta, {})[0],
+            spatial_batchnorm_forward(x, gamma, beta, {})[0],
+            spatial_batchnorm_forward(x64, g64, b64, {})[0],
+        ),
+        (
+            compiled_groupnorm_forward(x, gamma, beta, 4, 1e-5)[0],
+            spatial_groupnorm_forward(x, gamma, beta, 4, {})[0],
+            spatial_groupnorm_forward(x64, g64, b64, 4, {})[0],
+        ),
+        (
+            compiled_layernorm_forward(rows, g_rows, b_rows, 1e-5)[0],
+            layernorm_forward(rows, g_rows, b_rows, {})[0],
+            layernorm_forward(rows.astype(np.float64), g_rows * 1.0, b_rows * 1.0, {})[0],
+        ),
+    ]
+    for ours, numpy_form, exact in cases:
+        error = np.abs(ours - exact).max()
+        assert error <= np.abs(numpy_form - exact).max() and error < 1e-2
