@@ -282,9 +282,9 @@ def test_average_pooling_and_a_max_pool_subclass_run_their_own_passes():
 
 @pytest.mark.parametrize("order", ORDERS)
 def test_statistics_of_a_mean_far_from_zero_are_no_less_accurate_than_numpys(order):
-    """Mean 1e4, spread 1: a variance from raw sums of squares (E[x^2] - mean^2) would
-    lose every digit; the compiled passes must stay at least as close to float64 as the
-    float32 function forms."""
+    """Mean 1e4, spread 1: a variance from raw float32 sums of squares (E[x^2] - mean^2)
+    loses every digit, and a sum reordered into (sum + x) - shift most of them; the
+    compiled passes must stay at least as close to float64 as the function forms."""
     rng = np.random.default_rng(9)
     x = in_order((rng.standard_normal((8, 16, 9, 9)) + 1e4).astype(np.float32), order)
     gamma, beta = rng.standard_normal((2, 16)).astype(np.float32)
