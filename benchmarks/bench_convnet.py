@@ -39,7 +39,6 @@ from pathlib import Path
 import numpy as np
 from gemm_speed import gemm_gflops
 
-from barenet.allocator import reuse_freed_memory
 from barenet.app.config import RunConfig
 from barenet.app.factories import lr_schedule, make_model, make_solver
 from barenet.app.run_data import build_data
@@ -249,10 +248,8 @@ def main(argv=None) -> None:
 
 
 def run(config: RunConfig, args, torch) -> None:
-    freed_reused = reuse_freed_memory()  # for both sides: one process, one allocator
     gflops = gemm_gflops(2048)
     print(f"float32 GEMM (2048^3, {args.threads} threads): {gflops:.0f} GFLOP/s")
-    print(f"freed memory kept for reuse (glibc mallopt): {freed_reused}")
     start = time.perf_counter()
     data = build_data(config)
     print(f"data: {time.perf_counter() - start:.1f} s (decoding or the cache; not counted)")

@@ -37,7 +37,6 @@ from gemm_speed import gemm_gflops
 
 import barenet as bn
 import barenet.layers as L
-from barenet.allocator import reuse_freed_memory
 
 
 def channels_last(x: np.ndarray) -> np.ndarray:
@@ -295,7 +294,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
-    reuse_freed_memory()  # as `barenet train` does; one process, so for both libraries
     with threadpool_limits(limits=args.threads):
         run(args)
 

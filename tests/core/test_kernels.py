@@ -311,3 +311,45 @@ def test_statistics_of_a_mean_far_from_zero_are_no_less_accurate_than_numpys(ord
     for ours, numpy_form, exact in cases:
         error = np.abs(ours - exact).max()
         assert error <= np.abs(numpy_form - exact).max() and error < 1e-2
+
+
+def test_parallel_loops_run_on_the_workqueue_layer_unless_one_is_chosen():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, numba, barenet.layers as L;"
+        "L.MaxPool2d(2).forward(np.ones((2, 3, 4, 4), np.float32));"
+        "print(numba.threading_layer())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+    layer = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert layer.stdout.strip() == "workqueue", layer.stderr
+
+
+CONCURRENT_LAUNCHES = """
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+from barenet.layers import LayerNorm
+rng = np.random.default_rng(0)
+inputs = [rng.standard_normal((8, 64), dtype=np.float32) for _ in range(16)]
+expected = [LayerNorm(64).forward(x)[0] for x in inputs]
+with ThreadPoolExecutor(max_workers=4) as pool:
+    for _ in range(10):
+        for got, want in zip(pool.map(lambda x: LayerNorm(64).forward(x)[0], inputs), expected):
+            np.testing.assert_array_equal(got, want)
+print("ok")
+"""
+
+
+def test_loops_launched_from_two_python_threads_at_once_give_each_its_own_result():
+    # The workqueue layer aborts the process on a concurrent launch: each launch holds
+    # kernels.LAUNCH. In a child process, so that a failure is a failed test.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", CONCURRENT_LAUNCHES], capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr[-2000:]

@@ -7,7 +7,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from barenet.allocator import reuse_freed_memory
 from barenet.app.arguments import add_data_options, add_model_options, add_optim_options
 from barenet.app.checkpoint import checkpoint_epoch
 from barenet.app.config import RunConfig, flag, given_settings
@@ -44,7 +43,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train or resume; print the test accuracy and where the run is saved."""
-    reuse_freed_memory()  # every step frees and re-allocates the same blocks
     if args.resume:
         out = Path(args.resume)
         config = resumed_config(args, out)

@@ -36,9 +36,27 @@ results do not depend on the number of threads.
 
 from __future__ import annotations
 
+import functools
+import os
+import threading
+
 import numba
 import numpy as np
 from numba import prange
+
+# The threads of numba's default layer (OpenMP) spin for a while after each parallel
+# loop, and so do OpenBLAS's after each matrix product. In a training step, where the
+# two alternate, each waits for a core that the other's idle threads hold: a CIFAR-10
+# WhitenedConvNet step (batch 256, 2 cores) took about 500 ms with OpenMP threads, 390
+# ms with numba's workqueue layer, whose threads sleep when idle, and 400 ms with one
+# thread. GNU OpenMP is also not fork-safe (the tuning workers fork); the workqueue is.
+# It runs one parallel loop at a time, so launches are serialised (LAUNCH below). A
+# layer chosen with NUMBA_THREADING_LAYER is kept.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+
+#: Held while a parallel loop runs: two Python threads must not launch at once.
+LAUNCH = threading.Lock()
 
 
 def _compiler(**options):
@@ -53,7 +71,19 @@ def _compiler(**options):
     return compile_
 
 
-loop = _compiler(parallel=True, fastmath=False, error_model="numpy")
+def loop(f):
+    """A parallel loop (``prange`` over samples), launched under :data:`LAUNCH`."""
+    compiled = _compiler(parallel=True, fastmath=False, error_model="numpy")(f)
+
+    @functools.wraps(f)
+    def launch(*args):
+        with LAUNCH:
+            return compiled(*args)
+
+    launch.compiled = compiled
+    return launch
+
+
 helper = _compiler(fastmath=False, error_model="numpy")  # called inside a loop's thread
 # The float64 sums, and only they, may be added in any order ("reassoc", no other
 # fast-math flag: NaN and inf keep their meaning, no fused multiply-add): that is what
